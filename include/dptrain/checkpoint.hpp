@@ -1,0 +1,39 @@
+#pragma once
+// A trained model (and, for resuming, the training state) as one HDF5 file: the flat
+// parameters in /params, the model description in attributes. Written atomically.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dptrain/model.hpp"
+
+namespace dptrain {
+
+constexpr std::int64_t kCheckpointFormatVersion = 1;
+
+struct Checkpoint {
+  ModelSpec spec;
+  std::vector<float> params;
+  // Training state; empty/zero in a model-only file.
+  std::string optimizer;                                               // e.g. "adam"
+  std::int64_t optimizer_steps = 0;
+  std::vector<std::pair<std::string, std::vector<float>>> optimizer_state;  // /optimizer/<name>
+  std::int64_t epoch = 0;        // completed epochs
+  std::int64_t global_step = 0;  // completed optimizer steps
+  std::int64_t epoch_step = 0;   // data cursor: completed steps of the current epoch
+  std::uint64_t seed = 0;        // data order and initialisation seed
+  std::int64_t data_rows = 0;    // rows of the training data the run used
+  std::string config;            // the effective training options, as text
+};
+
+// Writes to a temporary file in the same folder, fsyncs it and renames it into place.
+// The checksum (FNV-1a over params and optimizer state) is stored as an attribute.
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+
+// Reads and verifies format version and checksum; throws CheckpointError naming the file.
+Checkpoint load_checkpoint(const std::string& path);
+
+std::uint64_t checksum(const Checkpoint& checkpoint);
+
+}  // namespace dptrain

@@ -1,0 +1,54 @@
+#pragma once
+// Collectives over a group of ranks. The communicator only communicates; averaging,
+// weighting by sample count and scaling happen in the trainer, where the meaning lives.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dptrain {
+
+class Communicator {
+ public:
+  Communicator() = default;
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+  virtual ~Communicator() = default;
+
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+
+  // In-place element-wise sum over all ranks; `phase` names the caller for stall reports.
+  virtual void allreduce_sum(std::span<float> data, const char* phase) = 0;
+  virtual void allreduce_sum(std::span<double> data, const char* phase) = 0;
+  virtual void allreduce_max(std::span<double> data, const char* phase) = 0;
+  virtual void broadcast(std::span<float> data, int root) = 0;
+  virtual void broadcast(std::string& text, int root) = 0;
+  // Every rank receives every rank's string, in rank order.
+  virtual std::vector<std::string> allgather(const std::string& text) = 0;
+  virtual void barrier() = 0;
+};
+
+// Each rank says whether it failed (with a message). Returns, on every rank, the
+// failing rank with the lowest number and its message, or nothing if all succeeded.
+struct AgreedFailure {
+  int rank;
+  std::string message;
+};
+std::optional<AgreedFailure> agree_on_failure(Communicator& comm,
+                                              const std::optional<std::string>& local_error);
+
+// Runs `work` on every rank; if it throws on any rank, every rank throws the same
+// CollectiveFailure. `work` must not call collectives itself.
+void run_agreed(Communicator& comm, const std::function<void()>& work);
+
+// Ranks as threads of one process, for unit tests of multi-rank logic. A group of
+// `size` communicators; collectives reduce in rank order, so results are deterministic.
+std::vector<std::unique_ptr<Communicator>> make_local_group(int size);
+
+// Runs body(comm) on `size` threads, one per rank; rethrows the first exception.
+void run_local_ranks(int size, const std::function<void(Communicator&)>& body);
+
+}  // namespace dptrain

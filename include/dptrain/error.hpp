@@ -1,0 +1,49 @@
+#pragma once
+// One error model: exceptions with precise messages inside a rank; the rank boundary
+// (see communicator.hpp: agree_on_failure) turns them into one agreed collective failure.
+#include <stdexcept>
+#include <string>
+
+namespace dptrain {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A bad option or option combination; the message names the option.
+class ConfigError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Bad input data; the message names the file, dataset, row and what was expected.
+class DataError : public Error {
+ public:
+  using Error::Error;
+};
+
+class CheckpointError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Training diverged (NaN/Inf loss or gradient).
+class DivergenceError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A failure that every rank has already agreed on; carries the failing rank's message.
+// Throwing it needs no further communication.
+class CollectiveFailure : public Error {
+ public:
+  CollectiveFailure(int failed_rank, const std::string& message)
+      : Error(message), failed_rank_(failed_rank) {}
+  int failed_rank() const { return failed_rank_; }
+
+ private:
+  int failed_rank_;
+};
+
+}  // namespace dptrain

@@ -1,0 +1,108 @@
+#pragma once
+// Checked, RAII wrappers over the HDF5 C API (src/data/hdf5.cpp is the only file that
+// includes <hdf5.h>). Every failure is a DataError naming the file and the dataset.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dptrain {
+
+struct DatasetShape {
+  enum class Kind { Float, Integer, Other };
+  std::vector<std::int64_t> dims;
+  Kind kind = Kind::Other;
+  std::string type_name;  // e.g. "float32", "int64", "string", "compound"
+  std::vector<std::int64_t> chunk;  // empty when contiguous
+  std::string filters;              // e.g. "shuffle,deflate(4)"; empty when none
+  std::int64_t rows() const { return dims.empty() ? 0 : dims[0]; }
+  std::int64_t cols() const {
+    std::int64_t c = 1;
+    for (std::size_t i = 1; i < dims.size(); ++i) c *= dims[i];
+    return c;
+  }
+};
+
+// A file opened read-only, without file locking (many ranks open it at once).
+class H5Reader {
+ public:
+  explicit H5Reader(const std::string& path);
+  ~H5Reader();
+  H5Reader(const H5Reader&) = delete;
+  H5Reader& operator=(const H5Reader&) = delete;
+
+  const std::string& path() const { return path_; }
+  bool has_dataset(const std::string& name) const;
+  DatasetShape shape(const std::string& name) const;
+  // All dataset paths in the file (recursively), e.g. "/train/X".
+  std::vector<std::string> list_datasets() const;
+
+  // Rows [begin, begin + count) of a 1-D or N-D numeric dataset, converted by HDF5 to the
+  // requested type, written row-major into `out` (count * cols values). Reads only that
+  // hyperslab from disk.
+  void read_rows(const std::string& name, std::int64_t begin, std::int64_t count, float* out) const;
+  void read_rows(const std::string& name, std::int64_t begin, std::int64_t count, double* out) const;
+  void read_rows(const std::string& name, std::int64_t begin, std::int64_t count,
+                 std::int64_t* out) const;
+
+  // Attributes of an object ("/" for the file, or a dataset path).
+  bool has_attribute(const std::string& object, const std::string& key) const;
+  std::string attribute_string(const std::string& object, const std::string& key) const;
+  std::vector<std::int64_t> attribute_ints(const std::string& object, const std::string& key) const;
+  double attribute_double(const std::string& object, const std::string& key) const;
+
+ private:
+  std::string path_;
+  std::int64_t file_;
+};
+
+// How a written dataset is stored.
+struct H5Layout {
+  std::int64_t chunk_rows = 0;  // 0: contiguous
+  int gzip_level = 0;           // 0: no compression (needs chunk_rows > 0)
+  bool shuffle = false;
+};
+
+// Creates (truncates) a file for writing.
+class H5Writer {
+ public:
+  explicit H5Writer(const std::string& path);
+  ~H5Writer();
+  H5Writer(const H5Writer&) = delete;
+  H5Writer& operator=(const H5Writer&) = delete;
+
+  using Layout = H5Layout;
+  void write(const std::string& name, const std::vector<std::int64_t>& dims, const float* data,
+             Layout layout = {});
+  void write(const std::string& name, const std::vector<std::int64_t>& dims, const double* data,
+             Layout layout = {});
+  void write(const std::string& name, const std::vector<std::int64_t>& dims,
+             const std::int32_t* data, Layout layout = {});
+  void write(const std::string& name, const std::vector<std::int64_t>& dims,
+             const std::int64_t* data, Layout layout = {});
+
+  // A dataset of `cols` columns grown by appending rows (chunked), for streaming writers.
+  void create_growing(const std::string& name, std::int64_t cols, bool integer, Layout layout);
+  void append_rows(const std::string& name, std::int64_t rows, const float* data);
+  void append_rows(const std::string& name, std::int64_t rows, const std::int64_t* data);
+
+  void set_attribute(const std::string& object, const std::string& key, const std::string& value);
+  void set_attribute(const std::string& object, const std::string& key,
+                     const std::vector<std::int64_t>& value);
+  void set_attribute(const std::string& object, const std::string& key, double value);
+
+  // Flushes and closes the file; errors are reported here rather than lost in a destructor.
+  void close();
+
+ private:
+  std::string path_;
+  std::int64_t file_;
+};
+
+// Writes a file atomically: `write` fills a temporary file in the same folder, which is
+// then flushed to disk (fsync) and renamed over `path`, and the folder is synced, so a crash
+// at any moment leaves either the old file or the new one.
+void write_file_atomically(const std::string& path, const std::function<void(H5Writer&)>& write);
+
+}  // namespace dptrain

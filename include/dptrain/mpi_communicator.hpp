@@ -1,0 +1,46 @@
+#pragma once
+// The production communicator. This header does not include <mpi.h>: every MPI call lives
+// in src/comm/mpi_communicator.cpp.
+#include <memory>
+
+#include "dptrain/communicator.hpp"
+
+namespace dptrain {
+
+// RAII for MPI_Init_thread(FUNNELED) / MPI_Finalize.
+class MpiEnvironment {
+ public:
+  MpiEnvironment(int* argc, char*** argv);
+  ~MpiEnvironment();
+  MpiEnvironment(const MpiEnvironment&) = delete;
+  MpiEnvironment& operator=(const MpiEnvironment&) = delete;
+};
+
+// A duplicate of MPI_COMM_WORLD with MPI_ERRORS_RETURN. Every collective is nonblocking
+// with a timed wait: a rank that does not arrive within `stall_timeout_s` seconds is
+// reported (with the phase) and the job is aborted, so a dead or stalled rank never hangs
+// the others. stall_timeout_s <= 0 waits forever.
+class MpiCommunicator : public Communicator {
+ public:
+  explicit MpiCommunicator(double stall_timeout_s = 300.0);
+  ~MpiCommunicator() override;
+
+  int rank() const override;
+  int size() const override;
+  void allreduce_sum(std::span<float> data, const char* phase) override;
+  void allreduce_sum(std::span<double> data, const char* phase) override;
+  void allreduce_max(std::span<double> data, const char* phase) override;
+  void broadcast(std::span<float> data, int root) override;
+  void broadcast(std::string& text, int root) override;
+  std::vector<std::string> allgather(const std::string& text) override;
+  void barrier() override;
+
+  void set_stall_timeout(double seconds);
+  std::string processor_name() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dptrain

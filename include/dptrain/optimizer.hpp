@@ -1,0 +1,49 @@
+#pragma once
+// Update rules on the flat parameter buffer. The gradient given to step() is already the
+// global average; each rank holds its own optimizer state, which stays identical across
+// ranks in --sync grad mode because every rank applies the same update.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dptrain {
+
+struct OptimizerOptions {
+  std::string name = "sgd";   // sgd | momentum | nesterov | adam | adamw
+  double momentum = 0.9;      // momentum, nesterov
+  double beta1 = 0.9;         // adam, adamw
+  double beta2 = 0.999;       // adam, adamw
+  double eps = 1e-8;          // adam, adamw
+  double weight_decay = 0.0;  // L2 penalty added to the gradient; decoupled for adamw
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // params -= update(grad, lr). `grad` may be modified (weight decay is added in place).
+  virtual void step(std::span<float> params, std::span<float> grad, double lr) = 0;
+  // Named state vectors (e.g. "velocity", "m", "v") and the step counter, for checkpoints.
+  virtual std::vector<std::pair<std::string, std::vector<float>*>> state() { return {}; }
+  std::int64_t steps = 0;
+};
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, std::size_t num_params);
+
+// Scales `grad` so its L2 norm is at most max_norm; returns the norm before clipping.
+double clip_gradient_norm(std::span<float> grad, double max_norm);
+
+struct ScheduleOptions {
+  std::string name = "constant";  // constant | step | cosine
+  double lr = 0.1;
+  double warmup_epochs = 0;       // linear ramp from lr/steps to lr over this many epochs
+  double step_epochs = 10;        // step: multiply by gamma every this many epochs
+  double gamma = 0.1;             // step
+  double min_lr = 0;              // cosine floor
+};
+
+// Learning rate at a point in training, measured in (fractional) epochs.
+double learning_rate(const ScheduleOptions& s, double epoch, double total_epochs);
+
+}  // namespace dptrain

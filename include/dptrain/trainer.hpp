@@ -1,0 +1,77 @@
+#pragma once
+// The training loop: data shard -> model -> gradient -> communicator -> update -> metrics.
+// Its single seam between "gradient" and "update" is where the allreduce goes.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "dptrain/communicator.hpp"
+#include "dptrain/dataset.hpp"
+#include "dptrain/model.hpp"
+#include "dptrain/optimizer.hpp"
+
+namespace dptrain {
+
+struct TrainOptions {
+  DataOptions data;
+  std::vector<std::string> val_files;  // evaluated after each epoch (same dataset names)
+  std::string model = "softmax";       // linear | logistic | softmax | mlp:H1,H2,...
+  std::string activation = "relu";
+  std::string loss = "auto";           // mlp: auto (ce for integer labels, else mse) | ce | mse | bce
+  std::int64_t classes = 0;            // 0: max label + 1
+  int epochs = 10;
+  std::int64_t batch = 256;            // global batch
+  ScheduleOptions schedule;
+  OptimizerOptions optimizer;
+  double clip_norm = 0;                // 0: no clipping
+  std::string sync = "grad";           // grad | params
+  int average_every = 1;               // params: average every K local steps
+  int threads = 1;
+  std::uint64_t seed = 42;
+  std::string on_nan = "stop";         // stop | skip-step
+  std::string checkpoint;              // final model file ("" = none)
+  std::string metrics;                 // JSONL metrics file ("" = none)
+  bool progress = false;               // live progress line on rank 0
+  std::string config_text;             // effective options, stored in checkpoints
+};
+
+struct EpochReport {
+  int epoch = 0;
+  double train_loss = 0;
+  std::optional<double> train_accuracy;
+  std::optional<double> val_loss;
+  std::optional<double> val_accuracy;
+  double samples_per_s = 0;
+  double epoch_s = 0, compute_s = 0, comm_s = 0, io_s = 0;
+  double lr = 0;
+  std::int64_t skipped_steps = 0;
+  int ranks = 1, threads = 1;
+};
+
+struct TrainResult {
+  ModelSpec spec;
+  std::vector<float> params;
+  std::vector<EpochReport> epochs;
+};
+
+// Runs on every rank. Any error on any rank ends every rank with the same
+// CollectiveFailure. `log` (rank 0's stdout, or null) receives the per-epoch lines.
+TrainResult train(const TrainOptions& options, Communicator& comm, std::ostream* log);
+
+// Loss/accuracy sums of a model over a shard, computed with `threads` OpenMP threads.
+struct EvalSums {
+  double loss = 0, correct = 0, rows = 0;
+};
+EvalSums evaluate_shard(const ModelSpec& spec, const std::vector<float>& params, const Shard& shard,
+                        int threads);
+
+// Checks labels against the model: integer class ids in [0, classes) for classifiers.
+void check_labels(const ModelSpec& spec, const Shard& shard, const DataOptions& options);
+
+// One JSON object per line.
+std::string to_json(const EpochReport& r);
+
+}  // namespace dptrain

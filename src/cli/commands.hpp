@@ -1,0 +1,22 @@
+#pragma once
+// Each subcommand registers its options on the CLI11 app and sets the function that runs it
+// once the command line is parsed. One file per subcommand.
+#include <CLI/CLI.hpp>
+#include <functional>
+
+#include "dptrain/mpi_communicator.hpp"
+
+namespace dptrain::cli {
+
+// Runs on every rank; returns the process exit code. Errors must be agreed collectively
+// (run_agreed / CollectiveFailure) before they leave the function.
+using Runner = std::function<int(MpiCommunicator&)>;
+
+void add_train_command(CLI::App& app, Runner& run);
+void add_gen_command(CLI::App& app, Runner& run);
+void add_convert_command(CLI::App& app, Runner& run);
+
+// Runs `work` on rank 0 only (file writers), agreeing on the outcome.
+int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work);
+
+}  // namespace dptrain::cli

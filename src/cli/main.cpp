@@ -1,0 +1,59 @@
+// The rank boundary: every error that reaches here has been agreed by all ranks; rank 0
+// prints it once and every rank exits with the same non-zero code.
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+#include "dptrain/error.hpp"
+
+namespace dptrain::cli {
+
+int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work) {
+  run_agreed(comm, [&] {
+    if (comm.rank() == 0) work();
+  });
+  return 0;
+}
+
+}  // namespace dptrain::cli
+
+int main(int argc, char** argv) {
+  using namespace dptrain;
+  MpiEnvironment mpi(&argc, &argv);
+  MpiCommunicator comm;
+  const int rank = comm.rank();
+
+  CLI::App app{
+      "dptrain: data-parallel training of linear models and MLPs on HDF5 data with MPI + OpenMP.\n"
+      "Run under mpirun; each rank reads only its own shard of the rows."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "dptrain 0.1.0");
+  cli::Runner run;
+  cli::add_train_command(app, run);
+  cli::add_gen_command(app, run);
+  cli::add_convert_command(app, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Every rank parses the same command line, so every rank gets here; one prints.
+    if (rank == 0) return app.exit(e);
+    return e.get_exit_code() == 0 ? 0 : 2;
+  }
+
+  try {
+    return run(comm);
+  } catch (const CollectiveFailure& e) {
+    if (rank == 0) {
+      std::cout.flush();
+      std::fprintf(stderr, "dptrain: error: %s%s\n", e.what(),
+                   comm.size() > 1 ? (" [rank " + std::to_string(e.failed_rank()) + "]").c_str() : "");
+    }
+    return 1;
+  } catch (const std::exception& e) {
+    // Not agreed: report on this rank and leave; mpirun ends the others.
+    std::fprintf(stderr, "dptrain: error on rank %d: %s\n", rank, e.what());
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+}

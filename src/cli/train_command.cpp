@@ -1,0 +1,126 @@
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "commands.hpp"
+#include "dptrain/trainer.hpp"
+
+namespace dptrain::cli {
+namespace {
+
+int default_threads() {
+  const char* env = std::getenv("OMP_NUM_THREADS");
+  const int n = env ? std::atoi(env) : 1;
+  return n > 0 ? n : 1;
+}
+
+struct TrainCommandOptions {
+  TrainOptions train;
+  std::string data, val;
+  double stall_timeout = 300;
+  bool no_progress = false;
+  bool print_config = false;
+};
+
+}  // namespace
+
+void add_train_command(CLI::App& app, Runner& run) {
+  auto* cmd = app.add_subcommand("train", "Train a model on HDF5 data (run under mpirun)");
+  auto c = std::make_shared<TrainCommandOptions>();
+  TrainOptions& o = c->train;
+  o.threads = default_threads();
+  cmd->set_config("--config", "", "Read options from a TOML/INI file (keys = option names; the "
+                                  "command line overrides)");
+  cmd->add_flag("--print-config", c->print_config, "Print the effective options as TOML and exit");
+
+  auto data = cmd->add_option_group("Data");
+  data->add_option("--data,-d", c->data, "Training HDF5 file(s): a.h5,b.h5 or a glob")->required();
+  data->add_option("--val", c->val, "Validation HDF5 file(s), evaluated after every epoch");
+  data->add_option("--features-name", o.data.features_name, "Features dataset [N, D]")
+      ->capture_default_str();
+  data->add_option("--labels-name", o.data.labels_name, "Labels dataset [N] or [N, K]")
+      ->capture_default_str();
+
+  auto model = cmd->add_option_group("Model");
+  model->add_option("--model,-m", o.model, "linear | logistic | softmax | mlp:H1,H2,...")
+      ->capture_default_str();
+  model->add_option("--activation", o.activation, "Hidden activation: relu | tanh | sigmoid")
+      ->capture_default_str();
+  model->add_option("--loss", o.loss,
+                    "mlp output: auto (ce for integer labels, else mse) | ce | bce | mse")
+      ->capture_default_str();
+  model->add_option("--classes", o.classes, "Number of classes (0: max label + 1)")
+      ->capture_default_str();
+
+  auto opt = cmd->add_option_group("Optimisation");
+  opt->add_option("--epochs,-e", o.epochs, "Passes over the data")->capture_default_str();
+  opt->add_option("--batch,-b", o.batch, "Global minibatch size (split over ranks and threads)")
+      ->capture_default_str();
+  opt->add_option("--lr", o.schedule.lr, "Learning rate")->capture_default_str();
+  opt->add_option("--lr-schedule", o.schedule.name, "constant | step | cosine")
+      ->capture_default_str();
+  opt->add_option("--warmup-epochs", o.schedule.warmup_epochs,
+                  "Linear learning-rate warmup (fractional epochs allowed)")
+      ->capture_default_str();
+  opt->add_option("--lr-step-epochs", o.schedule.step_epochs, "step: decay every N epochs")
+      ->capture_default_str();
+  opt->add_option("--lr-gamma", o.schedule.gamma, "step: decay factor")->capture_default_str();
+  opt->add_option("--min-lr", o.schedule.min_lr, "cosine: final learning rate")
+      ->capture_default_str();
+  opt->add_option("--optimizer", o.optimizer.name, "sgd | momentum | nesterov | adam | adamw")
+      ->capture_default_str();
+  opt->add_option("--momentum", o.optimizer.momentum, "momentum/nesterov coefficient")
+      ->capture_default_str();
+  opt->add_option("--beta1", o.optimizer.beta1, "adam/adamw")->capture_default_str();
+  opt->add_option("--beta2", o.optimizer.beta2, "adam/adamw")->capture_default_str();
+  opt->add_option("--eps", o.optimizer.eps, "adam/adamw")->capture_default_str();
+  opt->add_option("--weight-decay", o.optimizer.weight_decay,
+                  "L2 weight decay (decoupled for adamw)")
+      ->capture_default_str();
+  opt->add_option("--clip-norm", o.clip_norm, "Clip the global gradient norm (0: off)")
+      ->capture_default_str();
+  opt->add_option("--seed", o.seed, "Seed for initialisation and data order")
+      ->capture_default_str();
+
+  auto par = cmd->add_option_group("Parallelism");
+  par->add_option("--sync", o.sync,
+                  "grad: allreduce gradients every step (exact); params: local SGD, average "
+                  "parameters every --average-every steps")
+      ->capture_default_str();
+  par->add_option("--average-every", o.average_every, "params: local steps between averages")
+      ->capture_default_str();
+  par->add_option("--threads,-t", o.threads, "OpenMP threads per rank (default: OMP_NUM_THREADS or 1)")
+      ->capture_default_str();
+  par->add_option("--stall-timeout", c->stall_timeout,
+                  "Seconds to wait for a rank in a collective before aborting the job (0: forever)")
+      ->capture_default_str();
+
+  auto out = cmd->add_option_group("Output");
+  out->add_option("--checkpoint", o.checkpoint, "Write the trained model to this HDF5 file");
+  out->add_option("--metrics", o.metrics, "Write one JSON object per epoch to this file");
+  out->add_option("--on-nan", o.on_nan, "stop | skip-step: what a non-finite loss or gradient does")
+      ->capture_default_str();
+  out->add_flag("--no-progress", c->no_progress, "No live progress line even on a terminal");
+
+  cmd->callback([&run, c, cmd] {
+    run = [c, cmd](MpiCommunicator& comm) {
+      TrainOptions o = c->train;
+      o.config_text = cmd->config_to_str(true, false);
+      if (c->print_config) {
+        if (comm.rank() == 0) std::cout << o.config_text;
+        return 0;
+      }
+      comm.set_stall_timeout(c->stall_timeout);
+      run_agreed(comm, [&] {
+        o.data.files = expand_file_list(c->data);
+        if (!c->val.empty()) o.val_files = expand_file_list(c->val);
+      });
+      o.progress = !c->no_progress && comm.rank() == 0 && ::isatty(STDOUT_FILENO);
+      train(o, comm, comm.rank() == 0 ? &std::cout : nullptr);
+      return 0;
+    };
+  });
+}
+
+}  // namespace dptrain::cli

@@ -1,0 +1,167 @@
+// The only file that includes <mpi.h>.
+#include "dptrain/mpi_communicator.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "dptrain/error.hpp"
+
+namespace dptrain {
+namespace {
+
+void check(int code, const char* call) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(code, text, &len);
+  throw Error(std::string(call) + " failed: " + std::string(text, len));
+}
+
+// Open MPI maps a fresh temporary buffer for very large reductions; reducing in pieces
+// of at most this many bytes keeps them fast (see PLATFORM.md).
+constexpr std::size_t kMaxPieceBytes = 16u << 20;
+
+}  // namespace
+
+MpiEnvironment::MpiEnvironment(int* argc, char*** argv) {
+  int provided = 0;
+  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+}
+
+MpiEnvironment::~MpiEnvironment() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+struct MpiCommunicator::Impl {
+  MPI_Comm comm = MPI_COMM_NULL;
+  int rank = 0;
+  int size = 1;
+  double stall_timeout_s = 300.0;
+
+  // Waits for `request`, polling; past the stall timeout, reports and aborts the job:
+  // a peer that never arrives cannot be recovered from inside MPI.
+  void wait(MPI_Request& request, const char* phase) {
+    const auto start = std::chrono::steady_clock::now();
+    int done = 0;
+    long polls = 0;
+    while (true) {
+      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (done) return;
+      if (++polls % 1024 == 0) {
+        const double waited =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (stall_timeout_s > 0 && waited > stall_timeout_s) {
+          std::fprintf(stderr,
+                       "dptrain: error: rank %d waited %.0f s in collective '%s': at least one "
+                       "other rank did not arrive (dead or stalled); aborting the job "
+                       "(--stall-timeout %.0f)\n",
+                       rank, waited, phase, stall_timeout_s);
+          std::fflush(stderr);
+          MPI_Abort(MPI_COMM_WORLD, 3);
+        }
+        if (waited > 0.01) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+    }
+  }
+
+  template <class T>
+  void allreduce(std::span<T> data, MPI_Datatype type, MPI_Op op, const char* phase) {
+    const std::size_t piece = std::max<std::size_t>(1, kMaxPieceBytes / sizeof(T));
+    for (std::size_t off = 0; off < data.size(); off += piece) {
+      const int n = static_cast<int>(std::min(piece, data.size() - off));
+      MPI_Request request;
+      check(MPI_Iallreduce(MPI_IN_PLACE, data.data() + off, n, type, op, comm, &request),
+            "MPI_Iallreduce");
+      wait(request, phase);
+    }
+    if (data.empty()) {  // keep every rank in step even for empty buffers
+      MPI_Request request;
+      check(MPI_Ibarrier(comm, &request), "MPI_Ibarrier");
+      wait(request, phase);
+    }
+  }
+};
+
+MpiCommunicator::MpiCommunicator(double stall_timeout_s) : impl_(std::make_unique<Impl>()) {
+  check(MPI_Comm_dup(MPI_COMM_WORLD, &impl_->comm), "MPI_Comm_dup");
+  MPI_Comm_set_errhandler(impl_->comm, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(impl_->comm, &impl_->rank);
+  MPI_Comm_size(impl_->comm, &impl_->size);
+  impl_->stall_timeout_s = stall_timeout_s;
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  if (impl_->comm != MPI_COMM_NULL) MPI_Comm_free(&impl_->comm);
+}
+
+int MpiCommunicator::rank() const { return impl_->rank; }
+int MpiCommunicator::size() const { return impl_->size; }
+void MpiCommunicator::set_stall_timeout(double s) { impl_->stall_timeout_s = s; }
+
+void MpiCommunicator::allreduce_sum(std::span<float> d, const char* phase) {
+  impl_->allreduce(d, MPI_FLOAT, MPI_SUM, phase);
+}
+void MpiCommunicator::allreduce_sum(std::span<double> d, const char* phase) {
+  impl_->allreduce(d, MPI_DOUBLE, MPI_SUM, phase);
+}
+void MpiCommunicator::allreduce_max(std::span<double> d, const char* phase) {
+  impl_->allreduce(d, MPI_DOUBLE, MPI_MAX, phase);
+}
+
+void MpiCommunicator::broadcast(std::span<float> d, int root) {
+  MPI_Request request;
+  check(MPI_Ibcast(d.data(), static_cast<int>(d.size()), MPI_FLOAT, root, impl_->comm, &request),
+        "MPI_Ibcast");
+  impl_->wait(request, "broadcast");
+}
+
+void MpiCommunicator::broadcast(std::string& text, int root) {
+  long long length = static_cast<long long>(text.size());
+  MPI_Request request;
+  check(MPI_Ibcast(&length, 1, MPI_LONG_LONG, root, impl_->comm, &request), "MPI_Ibcast");
+  impl_->wait(request, "broadcast");
+  text.resize(static_cast<std::size_t>(length));
+  check(MPI_Ibcast(text.data(), static_cast<int>(length), MPI_CHAR, root, impl_->comm, &request),
+        "MPI_Ibcast");
+  impl_->wait(request, "broadcast");
+}
+
+std::vector<std::string> MpiCommunicator::allgather(const std::string& text) {
+  int length = static_cast<int>(text.size());
+  std::vector<int> lengths(impl_->size);
+  MPI_Request request;
+  check(MPI_Iallgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, impl_->comm, &request),
+        "MPI_Iallgather");
+  impl_->wait(request, "allgather");
+  std::vector<int> offsets(impl_->size, 0);
+  for (int r = 1; r < impl_->size; ++r) offsets[r] = offsets[r - 1] + lengths[r - 1];
+  std::string all(static_cast<std::size_t>(offsets.back() + lengths.back()), '\0');
+  check(MPI_Iallgatherv(text.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(),
+                        MPI_CHAR, impl_->comm, &request),
+        "MPI_Iallgatherv");
+  impl_->wait(request, "allgather");
+  std::vector<std::string> out;
+  for (int r = 0; r < impl_->size; ++r) out.push_back(all.substr(offsets[r], lengths[r]));
+  return out;
+}
+
+void MpiCommunicator::barrier() {
+  MPI_Request request;
+  check(MPI_Ibarrier(impl_->comm, &request), "MPI_Ibarrier");
+  impl_->wait(request, "barrier");
+}
+
+std::string MpiCommunicator::processor_name() const {
+  char name[MPI_MAX_PROCESSOR_NAME];
+  int len = 0;
+  MPI_Get_processor_name(name, &len);
+  return std::string(name, len);
+}
+
+}  // namespace dptrain

@@ -1,0 +1,145 @@
+#include "dptrain/dataset.hpp"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "dptrain/error.hpp"
+#include "dptrain/hdf5.hpp"
+
+namespace dptrain {
+namespace {
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+}  // namespace
+
+std::vector<std::string> expand_file_list(const std::string& spec) {
+  std::vector<std::string> files;
+  std::size_t pos = 0;
+  while (pos <= spec.size()) {
+    std::size_t comma = spec.find(',', pos);
+    if (comma == std::string::npos) comma = spec.size();
+    const std::string item = spec.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (item.empty()) continue;
+    if (item.find_first_of("*?[") == std::string::npos) {
+      files.push_back(item);
+      continue;
+    }
+    glob_t matches{};
+    if (::glob(item.c_str(), 0, nullptr, &matches) != 0 || matches.gl_pathc == 0) {
+      ::globfree(&matches);
+      throw DataError(item + ": pattern matches no file");
+    }
+    std::vector<std::string> found(matches.gl_pathv, matches.gl_pathv + matches.gl_pathc);
+    ::globfree(&matches);
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  if (files.empty()) throw ConfigError("no data file given");
+  return files;
+}
+
+DataDescription describe_data(const DataOptions& options) {
+  if (options.files.empty()) throw ConfigError("no data file given (--data)");
+  DataDescription d;
+  for (std::size_t i = 0; i < options.files.size(); ++i) {
+    const std::string& path = options.files[i];
+    H5Reader file(path);
+    const DatasetShape x = file.shape(options.features_name);
+    if (x.kind == DatasetShape::Kind::Other)
+      throw DataError(path + ": dataset " + quoted(options.features_name) + " has type " +
+                      x.type_name + "; expected float32/float64 (or integer) features");
+    if (x.dims.size() != 2)
+      throw DataError(path + ": dataset " + quoted(options.features_name) + " has " +
+                      std::to_string(x.dims.size()) + " dimension(s); expected 2-D [rows, features]");
+    if (i == 0) d.cols = x.dims[1];
+    if (x.dims[1] != d.cols)
+      throw DataError(path + ": dataset " + quoted(options.features_name) + " has " +
+                      std::to_string(x.dims[1]) + " features; " + options.files[0] + " has " +
+                      std::to_string(d.cols));
+    std::int64_t label_cols = 0;
+    const bool has_labels = file.has_dataset(options.labels_name);
+    if (!has_labels && options.labels_required)
+      throw DataError(path + ": no dataset " + quoted(options.labels_name) +
+                      " (labels; name another with --labels-name)");
+    if (has_labels) {
+      const DatasetShape y = file.shape(options.labels_name);
+      if (y.kind == DatasetShape::Kind::Other)
+        throw DataError(path + ": dataset " + quoted(options.labels_name) + " has type " +
+                        y.type_name + "; expected integer class ids or float targets");
+      if (y.dims.empty() || y.dims.size() > 2)
+        throw DataError(path + ": dataset " + quoted(options.labels_name) +
+                        " must be 1-D [rows] or 2-D [rows, targets]");
+      if (y.rows() != x.rows())
+        throw DataError(path + ": dataset " + quoted(options.labels_name) + " has " +
+                        std::to_string(y.rows()) + " rows but " + quoted(options.features_name) +
+                        " has " + std::to_string(x.rows()) + "; expected the same row count");
+      label_cols = y.cols();
+      if (i == 0) d.integer_labels = y.kind == DatasetShape::Kind::Integer;
+    }
+    if (i == 0) d.label_cols = label_cols;
+    if (label_cols != d.label_cols)
+      throw DataError(path + ": labels have " + std::to_string(label_cols) + " column(s); " +
+                      options.files[0] + " has " + std::to_string(d.label_cols));
+    d.file_rows.push_back(x.rows());
+    d.rows += x.rows();
+  }
+  return d;
+}
+
+std::string Shard::locate(const DataOptions& options, std::int64_t global_row) const {
+  std::int64_t start = 0;
+  for (std::size_t i = 0; i < data.file_rows.size(); ++i) {
+    if (global_row < start + data.file_rows[i])
+      return options.files[i] + " row " + std::to_string(global_row - start);
+    start += data.file_rows[i];
+  }
+  return "row " + std::to_string(global_row);
+}
+
+Shard load_shard(const DataOptions& options, const DataDescription& data, ShardRange range) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Shard shard;
+  shard.data = data;
+  shard.range = range;
+  shard.features.resize(static_cast<std::size_t>(range.size() * data.cols));
+  shard.labels.resize(static_cast<std::size_t>(range.size() * data.label_cols));
+  // Walk the files; read the overlap of each with [begin, end).
+  std::int64_t file_start = 0;
+  for (std::size_t i = 0; i < options.files.size(); ++i) {
+    const std::int64_t file_end = file_start + data.file_rows[i];
+    const std::int64_t lo = std::max(range.begin, file_start);
+    const std::int64_t hi = std::min(range.end, file_end);
+    if (lo < hi) {
+      H5Reader file(options.files[i]);
+      const std::int64_t local = lo - range.begin;
+      file.read_rows(options.features_name, lo - file_start, hi - lo,
+                     shard.features.data() + local * data.cols);
+      if (data.label_cols > 0)
+        file.read_rows(options.labels_name, lo - file_start, hi - lo,
+                       shard.labels.data() + local * data.label_cols);
+    }
+    file_start = file_end;
+  }
+  for (std::int64_t r = 0; r < range.size(); ++r) {
+    const float* x = shard.row(r);
+    for (std::int64_t c = 0; c < data.cols; ++c)
+      if (!std::isfinite(x[c]))
+        throw DataError(shard.locate(options, range.begin + r) + ": feature column " +
+                        std::to_string(c) + " of " + quoted(options.features_name) + " is " +
+                        (std::isnan(x[c]) ? "NaN" : "Inf") + "; expected a finite number");
+    for (std::int64_t c = 0; c < data.label_cols; ++c)
+      if (!std::isfinite(shard.label(r)[c]))
+        throw DataError(shard.locate(options, range.begin + r) + ": label of " +
+                        quoted(options.labels_name) + " is not finite; expected a number");
+  }
+  shard.io_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return shard;
+}
+
+}  // namespace dptrain

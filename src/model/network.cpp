@@ -1,0 +1,175 @@
+// Forward and backward passes for the dense stack, with samples as columns: a row-major
+// [rows x features] block of the shard is a column-major [features x rows] matrix, so the
+// batch needs no transpose and every layer is one GEMM.
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+
+#include "dptrain/model.hpp"
+
+namespace dptrain {
+namespace {
+
+template <class T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+template <class T>
+using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+template <class T>
+void activate(Activation a, Eigen::Map<Mat<T>>& z) {
+  switch (a) {
+    case Activation::ReLU: z = z.cwiseMax(T(0)); break;
+    case Activation::Tanh: z = z.array().tanh(); break;
+    case Activation::Sigmoid: z = (T(1) / (T(1) + (-z.array()).exp())).matrix(); break;
+  }
+}
+
+// delta *= f'(z), written in terms of the activation a = f(z).
+template <class T>
+void multiply_derivative(Activation a, const Eigen::Map<Mat<T>>& act, Eigen::Map<Mat<T>>& delta) {
+  switch (a) {
+    case Activation::ReLU: delta = (act.array() > T(0)).select(delta, T(0)); break;
+    case Activation::Tanh: delta.array() *= T(1) - act.array().square(); break;
+    case Activation::Sigmoid: delta.array() *= act.array() * (T(1) - act.array()); break;
+  }
+}
+
+// Loss of the logits `z` (outputs x rows) against `y`; if `gradient`, overwrites z with
+// dLoss/dz. If `probs` is set, writes the model outputs there (rows x outputs, row-major).
+template <class T>
+BatchStats apply_loss(const ModelSpec& spec, Eigen::Map<Mat<T>>& z, const T* y, bool gradient,
+                      T* probs) {
+  BatchStats stats;
+  const std::int64_t rows = z.cols();
+  const std::int64_t k = z.rows();
+  switch (spec.loss) {
+    case LossKind::MeanSquaredError: {
+      if (probs) Eigen::Map<Mat<T>>(probs, k, rows) = z;
+      if (!y) break;
+      Eigen::Map<const Mat<T>> target(y, k, rows);
+      if (gradient) {
+        z -= target;
+        stats.loss = static_cast<double>(z.squaredNorm()) / k;
+        z *= T(2) / T(k);
+      } else {
+        stats.loss = static_cast<double>((z - target).squaredNorm()) / k;
+      }
+      break;
+    }
+    case LossKind::BinaryCrossEntropy: {
+      for (std::int64_t j = 0; j < rows; ++j) {
+        const T v = z(0, j);
+        const T p = T(1) / (T(1) + std::exp(-v));
+        if (probs) probs[j] = p;
+        if (!y) continue;
+        const T t = y[j];
+        stats.loss += static_cast<double>(std::max(v, T(0)) - v * t + std::log1p(std::exp(-std::abs(v))));
+        stats.correct += ((v > T(0)) == (t > T(0.5))) ? 1.0 : 0.0;
+        if (gradient) z(0, j) = p - t;
+      }
+      break;
+    }
+    case LossKind::SoftmaxCrossEntropy: {
+      for (std::int64_t j = 0; j < rows; ++j) {
+        auto col = z.col(j);
+        Eigen::Index best = 0;
+        const T m = col.maxCoeff(&best);
+        col.array() = (col.array() - m).exp();
+        const T sum = col.sum();
+        col /= sum;  // probabilities
+        if (probs) std::copy(col.data(), col.data() + k, probs + j * k);
+        if (!y) continue;
+        const auto label = static_cast<Eigen::Index>(y[j]);
+        stats.loss += -std::log(std::max(static_cast<double>(col(label)), 1e-300));
+        stats.correct += best == label ? 1.0 : 0.0;
+        if (gradient) col(label) -= T(1);
+      }
+      break;
+    }
+  }
+  return stats;
+}
+
+// Runs the layers; leaves hidden activations and output logits in ws.activations.
+template <class T>
+void run_layers(const ModelSpec& spec, const T* params, const T* x, std::int64_t rows,
+                Workspace<T>& ws) {
+  const T* input = x;
+  for (std::size_t l = 0; l < spec.layers(); ++l) {
+    const auto in = spec.widths[l], out = spec.widths[l + 1];
+    Eigen::Map<const Mat<T>> w(params + spec.weight_offset(l), out, in);
+    Eigen::Map<const Vec<T>> b(params + spec.bias_offset(l), out);
+    Eigen::Map<const Mat<T>> a_in(input, in, rows);
+    Eigen::Map<Mat<T>> z(ws.activations[l].data(), out, rows);
+    z.noalias() = w * a_in;
+    z.colwise() += b;
+    if (l + 1 < spec.layers()) activate(spec.activation, z);
+    input = z.data();
+  }
+}
+
+}  // namespace
+
+template <class T>
+Workspace<T>::Workspace(const ModelSpec& spec, std::int64_t max_rows) : max_rows_(max_rows) {
+  std::int64_t widest = 0;
+  for (std::size_t l = 0; l < spec.layers(); ++l) {
+    activations.emplace_back(static_cast<std::size_t>(spec.widths[l + 1] * max_rows));
+    widest = std::max(widest, spec.widths[l + 1]);
+  }
+  scratch.resize(static_cast<std::size_t>(widest * max_rows));
+}
+
+template <class T>
+BatchStats forward_backward(const ModelSpec& spec, const T* params, const T* x, const T* y,
+                            std::int64_t rows, T* grad, Workspace<T>& ws) {
+  Eigen::Map<Vec<T>>(grad, static_cast<Eigen::Index>(spec.num_params())).setZero();
+  if (rows == 0) return {};
+  run_layers(spec, params, x, rows, ws);
+  const std::size_t last = spec.layers() - 1;
+  Eigen::Map<Mat<T>> logits(ws.activations[last].data(), spec.outputs(), rows);
+  const BatchStats stats = apply_loss(spec, logits, y, true, static_cast<T*>(nullptr));
+
+  // Backward: ws.activations[l] holds dLoss/dz for layer l once we reach it.
+  for (std::size_t l = last + 1; l-- > 0;) {
+    const auto in = spec.widths[l], out = spec.widths[l + 1];
+    Eigen::Map<Mat<T>> delta(ws.activations[l].data(), out, rows);
+    const T* input = l == 0 ? x : ws.activations[l - 1].data();
+    Eigen::Map<const Mat<T>> a_in(input, in, rows);
+    Eigen::Map<Mat<T>> gw(grad + spec.weight_offset(l), out, in);
+    Eigen::Map<Vec<T>> gb(grad + spec.bias_offset(l), out);
+    gw.noalias() = delta * a_in.transpose();
+    gb.noalias() = delta.rowwise().sum();
+    if (l == 0) break;
+    Eigen::Map<const Mat<T>> w(params + spec.weight_offset(l), out, in);
+    Eigen::Map<Mat<T>> back(ws.scratch.data(), in, rows);
+    back.noalias() = w.transpose() * delta;
+    Eigen::Map<Mat<T>> act(ws.activations[l - 1].data(), in, rows);
+    multiply_derivative(spec.activation, act, back);
+    act = back;  // the previous layer's delta replaces its activation, no longer needed
+  }
+  return stats;
+}
+
+template <class T>
+BatchStats forward(const ModelSpec& spec, const T* params, const T* x, const T* y,
+                   std::int64_t rows, Workspace<T>& ws, T* outputs) {
+  if (rows == 0) return {};
+  run_layers(spec, params, x, rows, ws);
+  Eigen::Map<Mat<T>> logits(ws.activations[spec.layers() - 1].data(), spec.outputs(), rows);
+  return apply_loss(spec, logits, y, false, outputs);
+}
+
+template class Workspace<float>;
+template class Workspace<double>;
+template BatchStats forward_backward<float>(const ModelSpec&, const float*, const float*,
+                                            const float*, std::int64_t, float*, Workspace<float>&);
+template BatchStats forward_backward<double>(const ModelSpec&, const double*, const double*,
+                                             const double*, std::int64_t, double*,
+                                             Workspace<double>&);
+template BatchStats forward<float>(const ModelSpec&, const float*, const float*, const float*,
+                                   std::int64_t, Workspace<float>&, float*);
+template BatchStats forward<double>(const ModelSpec&, const double*, const double*, const double*,
+                                    std::int64_t, Workspace<double>&, double*);
+
+}  // namespace dptrain

@@ -1,0 +1,124 @@
+#include "dptrain/optimizer.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dptrain/error.hpp"
+
+namespace dptrain {
+namespace {
+
+void add_weight_decay(std::span<float> grad, std::span<const float> params, double wd) {
+  if (wd == 0) return;
+  const float w = static_cast<float>(wd);
+  for (std::size_t i = 0; i < grad.size(); ++i) grad[i] += w * params[i];
+}
+
+class Sgd final : public Optimizer {
+ public:
+  explicit Sgd(double wd) : wd_(wd) {}
+  void step(std::span<float> p, std::span<float> g, double lr) override {
+    add_weight_decay(g, p, wd_);
+    const float a = static_cast<float>(lr);
+    for (std::size_t i = 0; i < p.size(); ++i) p[i] -= a * g[i];
+    ++steps;
+  }
+
+ private:
+  double wd_;
+};
+
+// PyTorch's formulation: v = mu v + g; p -= lr v (nesterov: p -= lr (g + mu v)).
+class Momentum final : public Optimizer {
+ public:
+  Momentum(std::size_t n, double mu, double wd, bool nesterov)
+      : velocity_(n, 0.0f), mu_(mu), wd_(wd), nesterov_(nesterov) {}
+  void step(std::span<float> p, std::span<float> g, double lr) override {
+    add_weight_decay(g, p, wd_);
+    const float a = static_cast<float>(lr), mu = static_cast<float>(mu_);
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      velocity_[i] = mu * velocity_[i] + g[i];
+      p[i] -= a * (nesterov_ ? g[i] + mu * velocity_[i] : velocity_[i]);
+    }
+    ++steps;
+  }
+  std::vector<std::pair<std::string, std::vector<float>*>> state() override {
+    return {{"velocity", &velocity_}};
+  }
+
+ private:
+  std::vector<float> velocity_;
+  double mu_, wd_;
+  bool nesterov_;
+};
+
+// Adam (L2 decay in the gradient) and AdamW (decoupled decay), with bias correction.
+class Adam final : public Optimizer {
+ public:
+  Adam(std::size_t n, const OptimizerOptions& o, bool decoupled)
+      : m_(n, 0.0f), v_(n, 0.0f), o_(o), decoupled_(decoupled) {}
+  void step(std::span<float> p, std::span<float> g, double lr) override {
+    if (!decoupled_) add_weight_decay(g, p, o_.weight_decay);
+    ++steps;
+    const double c1 = 1 - std::pow(o_.beta1, static_cast<double>(steps));
+    const double c2 = 1 - std::pow(o_.beta2, static_cast<double>(steps));
+    const float b1 = static_cast<float>(o_.beta1), b2 = static_cast<float>(o_.beta2);
+    const float step = static_cast<float>(lr / c1);
+    const float root_c2 = static_cast<float>(std::sqrt(c2));
+    const float eps = static_cast<float>(o_.eps);
+    const float decay = decoupled_ ? static_cast<float>(1 - lr * o_.weight_decay) : 1.0f;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      m_[i] = b1 * m_[i] + (1 - b1) * g[i];
+      v_[i] = b2 * v_[i] + (1 - b2) * g[i] * g[i];
+      p[i] = p[i] * decay - step * m_[i] / (std::sqrt(v_[i]) / root_c2 + eps);
+    }
+  }
+  std::vector<std::pair<std::string, std::vector<float>*>> state() override {
+    return {{"m", &m_}, {"v", &v_}};
+  }
+
+ private:
+  std::vector<float> m_, v_;
+  OptimizerOptions o_;
+  bool decoupled_;
+};
+
+}  // namespace
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& o, std::size_t n) {
+  if (o.name == "sgd") return std::make_unique<Sgd>(o.weight_decay);
+  if (o.name == "momentum") return std::make_unique<Momentum>(n, o.momentum, o.weight_decay, false);
+  if (o.name == "nesterov") return std::make_unique<Momentum>(n, o.momentum, o.weight_decay, true);
+  if (o.name == "adam") return std::make_unique<Adam>(n, o, false);
+  if (o.name == "adamw") return std::make_unique<Adam>(n, o, true);
+  throw ConfigError("--optimizer '" + o.name + "': expected sgd, momentum, nesterov, adam or adamw");
+}
+
+double clip_gradient_norm(std::span<float> grad, double max_norm) {
+  double sq = 0;
+  for (float g : grad) sq += static_cast<double>(g) * g;
+  const double norm = std::sqrt(sq);
+  if (max_norm > 0 && norm > max_norm) {
+    const float scale = static_cast<float>(max_norm / norm);
+    for (float& g : grad) g *= scale;
+  }
+  return norm;
+}
+
+double learning_rate(const ScheduleOptions& s, double epoch, double total_epochs) {
+  double lr = s.lr;
+  if (s.name == "step") {
+    lr = s.lr * std::pow(s.gamma, std::floor(epoch / std::max(s.step_epochs, 1e-9)));
+  } else if (s.name == "cosine") {
+    const double span = std::max(total_epochs - s.warmup_epochs, 1e-9);
+    const double progress = std::clamp((epoch - s.warmup_epochs) / span, 0.0, 1.0);
+    lr = s.min_lr + 0.5 * (s.lr - s.min_lr) * (1 + std::cos(M_PI * progress));
+  } else if (s.name != "constant") {
+    throw ConfigError("--lr-schedule '" + s.name + "': expected constant, step or cosine");
+  }
+  if (s.warmup_epochs > 0 && epoch < s.warmup_epochs)
+    lr *= std::max(epoch / s.warmup_epochs, 1e-3);
+  return lr;
+}
+
+}  // namespace dptrain

@@ -1,0 +1,45 @@
+#include "dptrain/fault.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+#include "dptrain/error.hpp"
+
+namespace dptrain {
+
+std::optional<FaultPlan> FaultPlan::from_environment() {
+  const char* spec = std::getenv("DPTRAIN_FAULT");
+  if (!spec || !*spec) return std::nullopt;
+  FaultPlan plan;
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    if (key == "rank") plan.rank = std::atoi(value.c_str());
+    else if (key == "step") plan.step = std::atoll(value.c_str());
+    else if (key == "kind") plan.kind = value;
+    else throw ConfigError("DPTRAIN_FAULT: unknown key '" + key + "'");
+  }
+  if (plan.rank < 0 || plan.step < 0 ||
+      (plan.kind != "throw" && plan.kind != "nan" && plan.kind != "stall" && plan.kind != "kill"))
+    throw ConfigError(std::string("DPTRAIN_FAULT='") + spec +
+                      "': expected rank=R,step=S,kind=throw|nan|stall|kill");
+  return plan;
+}
+
+bool FaultPlan::fire(int r, std::int64_t s) const {
+  if (r != rank || s != step) return false;
+  if (kind == "throw")
+    throw DataError("injected fault (DPTRAIN_FAULT) on rank " + std::to_string(r) + " at step " +
+                    std::to_string(s));
+  if (kind == "stall")
+    while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
+  if (kind == "kill") std::raise(SIGKILL);
+  return kind == "nan";
+}
+
+}  // namespace dptrain
