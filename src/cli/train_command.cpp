@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "dptrain/error.hpp"
 #include "dptrain/trainer.hpp"
 
 namespace dptrain::cli {
@@ -19,9 +20,17 @@ struct TrainCommandOptions {
   TrainOptions train;
   std::string data, val;
   double stall_timeout = 300;
-  bool no_progress = false;
+  std::string progress = "auto";
   bool print_config = false;
 };
+
+// Under mpirun a rank's stdout is a pseudo-terminal even when mpirun writes to a file or
+// pipe, so isatty alone cannot tell; a batch job or CI also has no usable TERM.
+bool stdout_is_terminal() {
+  const char* term = std::getenv("TERM");
+  return ::isatty(STDOUT_FILENO) && term && std::string(term) != "dumb" && !std::getenv("CI") &&
+         !std::getenv("SLURM_JOB_ID");
+}
 
 }  // namespace
 
@@ -101,7 +110,9 @@ void add_train_command(CLI::App& app, Runner& run) {
   out->add_option("--metrics", o.metrics, "Write one JSON object per epoch to this file");
   out->add_option("--on-nan", o.on_nan, "stop | skip-step: what a non-finite loss or gradient does")
       ->capture_default_str();
-  out->add_flag("--no-progress", c->no_progress, "No live progress line even on a terminal");
+  out->add_option("--progress", c->progress,
+                  "Live progress line on rank 0: auto (when stdout is a terminal) | on | off")
+      ->capture_default_str();
 
   cmd->callback([&run, c, cmd] {
     run = [c, cmd](MpiCommunicator& comm) {
@@ -116,7 +127,9 @@ void add_train_command(CLI::App& app, Runner& run) {
         o.data.files = expand_file_list(c->data);
         if (!c->val.empty()) o.val_files = expand_file_list(c->val);
       });
-      o.progress = !c->no_progress && comm.rank() == 0 && ::isatty(STDOUT_FILENO);
+      if (c->progress != "auto" && c->progress != "on" && c->progress != "off")
+        throw CollectiveFailure(0, "--progress '" + c->progress + "': expected auto, on or off");
+      o.progress = comm.rank() == 0 && (c->progress == "on" || (c->progress == "auto" && stdout_is_terminal()));
       train(o, comm, comm.rank() == 0 ? &std::cout : nullptr);
       return 0;
     };

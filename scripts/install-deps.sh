@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages dptrain needs, only those missing. Nothing else is downloaded.
+# Usage: scripts/install-deps.sh [extra-package ...]
+set -euo pipefail
+packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools
+          libeigen3-dev libgtest-dev libcli11-dev zlib1g-dev dataset-fashion-mnist
+          python3 python3-numpy python3-h5py "$@")
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
