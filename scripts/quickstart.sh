@@ -16,6 +16,6 @@ for part in train t10k; do
       --labels "$src/$part-labels-idx1-ubyte.gz" --out "$out/$part.h5"
 done
 mpirun -np 2 --oversubscribe --hostfile "$root/hostfiles/localhost" "$dptrain" train \
-  --data "$out/train.h5" --val "$out/t10k.h5" --model softmax --epochs 10 --batch 256 --lr 0.1 \
+  --data "$out/train.h5" --val "$out/t10k.h5" --model softmax --epochs 20 --batch 256 --optimizer momentum --lr 0.05 --lr-schedule cosine \
   --threads 1 --checkpoint "$out/model.h5" --metrics "$out/metrics.jsonl" "$@"
 echo "quickstart: model in $out/model.h5, metrics in $out/metrics.jsonl"

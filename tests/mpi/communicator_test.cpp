@@ -1,0 +1,57 @@
+// MpiCommunicator under real mpiexec with 1-4 ranks: results from formulas.
+#include <gtest/gtest.h>
+
+#include "dptrain/error.hpp"
+#include "dptrain/mpi_communicator.hpp"
+
+using namespace dptrain;
+
+TEST(MpiCommunicator, AllreduceSumsAndMaxes) {
+  MpiCommunicator comm(30);
+  const int n = comm.size(), r = comm.rank();
+  std::vector<float> v(1000);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(r + i);
+  comm.allreduce_sum(v, "test");
+  for (std::size_t i = 0; i < v.size(); ++i) ASSERT_EQ(v[i], n * (n - 1) / 2.0f + n * static_cast<float>(i));
+  std::vector<double> d = {static_cast<double>(r), -static_cast<double>(r)};
+  comm.allreduce_max(d, "test");
+  EXPECT_EQ(d[0], n - 1);
+  EXPECT_EQ(d[1], 0);
+}
+
+TEST(MpiCommunicator, LargeReductionsAreSplitIntoPieces) {
+  MpiCommunicator comm(30);
+  std::vector<float> v(5'000'000, 1.0f);  // 20 MB: more than one 16 MB piece
+  comm.allreduce_sum(v, "test");
+  EXPECT_EQ(v.front(), static_cast<float>(comm.size()));
+  EXPECT_EQ(v.back(), static_cast<float>(comm.size()));
+}
+
+TEST(MpiCommunicator, BroadcastsAndGathers) {
+  MpiCommunicator comm(30);
+  std::string text = comm.rank() == 0 ? "hello from rank 0" : "";
+  comm.broadcast(text, 0);
+  EXPECT_EQ(text, "hello from rank 0");
+  std::vector<float> v(3, static_cast<float>(comm.rank()));
+  comm.broadcast(v, comm.size() - 1);
+  EXPECT_EQ(v[2], static_cast<float>(comm.size() - 1));
+  const auto all = comm.allgather(std::string(static_cast<std::size_t>(comm.rank()), 'x'));
+  ASSERT_EQ(static_cast<int>(all.size()), comm.size());
+  for (int r = 0; r < comm.size(); ++r) EXPECT_EQ(all[r].size(), static_cast<std::size_t>(r));
+  comm.barrier();
+}
+
+TEST(MpiCommunicator, RunAgreedGivesEveryRankTheFailingRanksMessage) {
+  MpiCommunicator comm(30);
+  const int last = comm.size() - 1;
+  try {
+    run_agreed(comm, [&] {
+      if (comm.rank() == last) throw DataError("rank " + std::to_string(last) + " saw a bad row");
+    });
+    FAIL() << "no failure";
+  } catch (const CollectiveFailure& e) {
+    EXPECT_EQ(e.failed_rank(), last);
+    EXPECT_EQ(std::string(e.what()), "rank " + std::to_string(last) + " saw a bad row");
+  }
+  EXPECT_NO_THROW(run_agreed(comm, [] {}));
+}

@@ -1,0 +1,62 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "dptrain/checkpoint.hpp"
+#include "dptrain/error.hpp"
+
+using namespace dptrain;
+namespace fs = std::filesystem;
+
+namespace {
+Checkpoint sample() {
+  Checkpoint c;
+  c.spec = make_model_spec("mlp:4", 3, 2, LossKind::SoftmaxCrossEntropy, Activation::Tanh);
+  c.params = initial_parameters(c.spec, 9);
+  c.optimizer = "adam";
+  c.optimizer_steps = 12;
+  c.optimizer_state = {{"m", std::vector<float>(c.params.size(), 0.25f)},
+                       {"v", std::vector<float>(c.params.size(), 0.5f)}};
+  c.epoch = 3;
+  c.global_step = 12;
+  c.epoch_step = 2;
+  c.seed = 77;
+  c.data_rows = 40;
+  c.config = "lr=0.1\n";
+  return c;
+}
+}  // namespace
+
+TEST(Checkpoint, RoundTripsModelAndTrainingState) {
+  const std::string path = (fs::temp_directory_path() / "dptrain-ckpt-test.h5").string();
+  const Checkpoint c = sample();
+  save_checkpoint(path, c);
+  const Checkpoint r = load_checkpoint(path);
+  EXPECT_EQ(r.spec, c.spec);
+  EXPECT_EQ(r.params, c.params);
+  EXPECT_EQ(r.optimizer, "adam");
+  EXPECT_EQ(r.optimizer_state, c.optimizer_state);
+  EXPECT_EQ(r.optimizer_steps, 12);
+  EXPECT_EQ(r.epoch, 3);
+  EXPECT_EQ(r.global_step, 12);
+  EXPECT_EQ(r.epoch_step, 2);
+  EXPECT_EQ(r.seed, 77u);
+  EXPECT_EQ(r.data_rows, 40);
+  EXPECT_EQ(r.config, "lr=0.1\n");
+  fs::remove(path);
+}
+
+TEST(Checkpoint, DetectsTruncationAndOtherFiles) {
+  const std::string path = (fs::temp_directory_path() / "dptrain-ckpt-trunc.h5").string();
+  save_checkpoint(path, sample());
+  fs::resize_file(path, fs::file_size(path) / 2);
+  try {
+    load_checkpoint(path);
+    FAIL() << "no exception";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  fs::remove(path);
+  EXPECT_THROW(load_checkpoint(path), CheckpointError);
+}
