@@ -2,6 +2,8 @@
 // A trained model (and, for resuming, the training state) as one HDF5 file: the flat
 // parameters in /params, the model description in attributes. Written atomically.
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,5 +37,35 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 Checkpoint load_checkpoint(const std::string& path);
 
 std::uint64_t checksum(const Checkpoint& checkpoint);
+
+}  // namespace dptrain
+
+namespace dptrain {
+
+// --checkpoint-every: "N" or "Nepochs" (every N epochs) or "Nsteps" (every N optimizer steps).
+struct CheckpointSchedule {
+  std::int64_t every = 0;  // 0: never
+  bool in_steps = false;
+  static CheckpointSchedule parse(const std::string& text);
+};
+
+// DIR/ckpt-e<epoch>-s<global step>.h5, zero-padded so names sort by step.
+std::string checkpoint_path(const std::string& dir, std::int64_t epoch, std::int64_t global_step);
+
+// Checkpoint files in `dir`, newest (highest step) first.
+std::vector<std::string> list_checkpoints(const std::string& dir);
+
+// Removes all but the newest `keep` checkpoints in `dir`.
+void prune_checkpoints(const std::string& dir, int keep);
+
+// --resume: a file, or a folder (its newest valid checkpoint). A corrupt newer file in a
+// folder is skipped with a call to `warn`. Returns nothing if the folder holds no
+// checkpoint and `allow_empty` (for --resume auto).
+struct ResumePoint {
+  std::string path;
+  Checkpoint checkpoint;
+};
+std::optional<ResumePoint> find_resume_point(const std::string& file_or_dir, bool allow_empty,
+                                             const std::function<void(const std::string&)>& warn);
 
 }  // namespace dptrain

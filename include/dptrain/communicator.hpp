@@ -1,6 +1,7 @@
 #pragma once
 // Collectives over a group of ranks. The communicator only communicates; averaging,
 // weighting by sample count and scaling happen in the trainer, where the meaning lives.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -23,6 +24,8 @@ class Communicator {
   // In-place element-wise sum over all ranks; `phase` names the caller for stall reports.
   virtual void allreduce_sum(std::span<float> data, const char* phase) = 0;
   virtual void allreduce_sum(std::span<double> data, const char* phase) = 0;
+  // Integer sums are exact and order-free: the basis of --deterministic training.
+  virtual void allreduce_sum(std::span<std::int64_t> data, const char* phase) = 0;
   virtual void allreduce_max(std::span<double> data, const char* phase) = 0;
   virtual void broadcast(std::span<float> data, int root) = 0;
   virtual void broadcast(std::string& text, int root) = 0;

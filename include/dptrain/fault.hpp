@@ -1,7 +1,9 @@
 #pragma once
 // Fault injection for tests of the failure paths under real mpirun. Set
-//   DPTRAIN_FAULT="rank=R,step=S,kind=throw|nan|stall|kill"
-// and rank R misbehaves at global training step S (0-based). Unset: does nothing.
+//   DPTRAIN_FAULT="rank=R,step=S,kind=throw|nan|stall|kill|sigterm|sigusr1|sigint|sigint2"
+// and rank R misbehaves at global training step S (0-based): throws, poisons its batch with
+// NaN, sleeps forever, SIGKILLs itself, or sends itself real signals (sigint2: SIGINT twice).
+// Unset: does nothing.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,12 +13,12 @@ namespace dptrain {
 struct FaultPlan {
   int rank = -1;
   std::int64_t step = -1;
-  std::string kind;  // throw | nan | stall | kill
+  std::string kind;
 
   // Reads DPTRAIN_FAULT; throws ConfigError if it is set but malformed.
   static std::optional<FaultPlan> from_environment();
   // Called at the start of each step's computation; returns true if the gradient should be
-  // poisoned with NaN. Throws (throw), sleeps forever (stall) or SIGKILLs the process (kill).
+  // poisoned with NaN.
   bool fire(int rank, std::int64_t step) const;
 };
 

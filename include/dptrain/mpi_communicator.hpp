@@ -29,6 +29,7 @@ class MpiCommunicator : public Communicator {
   int size() const override;
   void allreduce_sum(std::span<float> data, const char* phase) override;
   void allreduce_sum(std::span<double> data, const char* phase) override;
+  void allreduce_sum(std::span<std::int64_t> data, const char* phase) override;
   void allreduce_max(std::span<double> data, const char* phase) override;
   void broadcast(std::span<float> data, int root) override;
   void broadcast(std::string& text, int root) override;

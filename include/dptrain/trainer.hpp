@@ -32,7 +32,12 @@ struct TrainOptions {
   int threads = 1;
   std::uint64_t seed = 42;
   std::string on_nan = "stop";         // stop | skip-step
+  bool deterministic = false;          // bitwise-identical results for any ranks x threads
   std::string checkpoint;              // final model file ("" = none)
+  std::string checkpoint_dir;          // periodic checkpoints (training state) go here
+  std::string checkpoint_every;        // "N", "Nepochs" or "Nsteps" ("" = only on stop/end)
+  int keep_last = 3;                   // checkpoints kept in checkpoint_dir
+  std::string resume;                  // "" | auto | DIR | FILE
   std::string metrics;                 // JSONL metrics file ("" = none)
   bool progress = false;               // live progress line on rank 0
   std::string config_text;             // effective options, stored in checkpoints
@@ -55,6 +60,7 @@ struct TrainResult {
   ModelSpec spec;
   std::vector<float> params;
   std::vector<EpochReport> epochs;
+  int stop_signal = 0;  // non-zero: stopped early by this signal (checkpoint written)
 };
 
 // Runs on every rank. Any error on any rank ends every rank with the same

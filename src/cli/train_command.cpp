@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "dptrain/error.hpp"
+#include "dptrain/stop_signal.hpp"
 #include "dptrain/trainer.hpp"
 
 namespace dptrain::cli {
@@ -39,6 +40,8 @@ void add_train_command(CLI::App& app, Runner& run) {
   auto c = std::make_shared<TrainCommandOptions>();
   TrainOptions& o = c->train;
   o.threads = default_threads();
+  // A repeated option takes its last value, so scripts can append overrides.
+  cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->set_config("--config", "", "Read options from a TOML/INI file (keys = option names; the "
                                   "command line overrides)");
   cmd->add_flag("--print-config", c->print_config, "Print the effective options as TOML and exit");
@@ -101,12 +104,23 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   par->add_option("--threads,-t", o.threads, "OpenMP threads per rank (default: OMP_NUM_THREADS or 1)")
       ->capture_default_str();
+  par->add_flag("--deterministic", o.deterministic,
+                "Bitwise-identical results for any ranks x threads (fixed-point gradient sums; slower)");
   par->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective before aborting the job (0: forever)")
       ->capture_default_str();
 
   auto out = cmd->add_option_group("Output");
   out->add_option("--checkpoint", o.checkpoint, "Write the trained model to this HDF5 file");
+  out->add_option("--checkpoint-dir", o.checkpoint_dir,
+                  "Folder for training-state checkpoints (written at the end, on a stop signal, "
+                  "and every --checkpoint-every)");
+  out->add_option("--checkpoint-every", o.checkpoint_every,
+                  "Checkpoint cadence: N or Nepochs (every N epochs) or Nsteps");
+  out->add_option("--keep-last", o.keep_last, "Checkpoints kept in --checkpoint-dir")
+      ->capture_default_str();
+  out->add_option("--resume", o.resume,
+                  "auto (newest valid checkpoint in --checkpoint-dir, or a fresh start) | DIR | FILE");
   out->add_option("--metrics", o.metrics, "Write one JSON object per epoch to this file");
   out->add_option("--on-nan", o.on_nan, "stop | skip-step: what a non-finite loss or gradient does")
       ->capture_default_str();
@@ -130,8 +144,9 @@ void add_train_command(CLI::App& app, Runner& run) {
       if (c->progress != "auto" && c->progress != "on" && c->progress != "off")
         throw CollectiveFailure(0, "--progress '" + c->progress + "': expected auto, on or off");
       o.progress = comm.rank() == 0 && (c->progress == "on" || (c->progress == "auto" && stdout_is_terminal()));
-      train(o, comm, comm.rank() == 0 ? &std::cout : nullptr);
-      return 0;
+      StopSignal::install();
+      const TrainResult result = train(o, comm, comm.rank() == 0 ? &std::cout : nullptr);
+      return result.stop_signal ? kInterruptedExitCode : 0;
     };
   });
 }

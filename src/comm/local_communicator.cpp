@@ -57,6 +57,9 @@ class LocalCommunicator final : public Communicator {
   void allreduce_sum(std::span<double> d, const char*) override {
     reduce(d, [](double a, double b) { return a + b; });
   }
+  void allreduce_sum(std::span<std::int64_t> d, const char*) override {
+    reduce(d, [](std::int64_t a, std::int64_t b) { return a + b; });
+  }
   void allreduce_max(std::span<double> d, const char*) override {
     reduce(d, [](double a, double b) { return std::max(a, b); });
   }

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "dptrain/error.hpp"
 
@@ -24,6 +26,9 @@ void check(int code, const char* call) {
 // Open MPI maps a fresh temporary buffer for very large reductions; reducing in pieces
 // of at most this many bytes keeps them fast (see PLATFORM.md).
 constexpr std::size_t kMaxPieceBytes = 16u << 20;
+
+// The exit code of a job aborted because a rank stalled or died inside a collective.
+constexpr int kStallExitCode = 3;
 
 }  // namespace
 
@@ -56,18 +61,56 @@ struct MpiCommunicator::Impl {
       if (++polls % 1024 == 0) {
         const double waited =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (stall_timeout_s > 0 && waited > stall_timeout_s) {
-          std::fprintf(stderr,
-                       "dptrain: error: rank %d waited %.0f s in collective '%s': at least one "
-                       "other rank did not arrive (dead or stalled); aborting the job "
-                       "(--stall-timeout %.0f)\n",
-                       rank, waited, phase, stall_timeout_s);
-          std::fflush(stderr);
-          MPI_Abort(MPI_COMM_WORLD, 3);
-        }
+        if (stall_timeout_s > 0 && waited > stall_timeout_s) report_stall_and_abort(phase, waited);
         if (waited > 0.01) std::this_thread::sleep_for(std::chrono::microseconds(50));
       }
     }
+  }
+
+  // Finds out which ranks are missing: every waiting rank announces itself to all others
+  // with a small eager message and listens for the others' announcements for a few
+  // seconds. Ranks that never announce are the dead or stalled ones.
+  [[noreturn]] void report_stall_and_abort(const char* phase, double waited) {
+    constexpr int kPresenceTag = 7401;
+    int me = rank;
+    std::vector<MPI_Request> sends, receives(size, MPI_REQUEST_NULL);
+    std::vector<int> inbox(size, -1);
+    for (int q = 0; q < size; ++q) {
+      if (q == rank) continue;
+      MPI_Request r;
+      MPI_Isend(&me, 1, MPI_INT, q, kPresenceTag, comm, &r);
+      sends.push_back(r);
+      MPI_Irecv(&inbox[q], 1, MPI_INT, q, kPresenceTag, comm, &receives[q]);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const double grace = std::min(5.0, std::max(1.0, stall_timeout_s / 4));
+    std::vector<int> arrived(size, 0);
+    arrived[rank] = 1;
+    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < grace) {
+      bool all = true;
+      for (int q = 0; q < size; ++q) {
+        if (arrived[q]) continue;
+        int done = 0;
+        MPI_Test(&receives[q], &done, MPI_STATUS_IGNORE);
+        arrived[q] = done;
+        all = all && done;
+      }
+      if (all) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::string missing;
+    for (int q = 0; q < size; ++q)
+      if (!arrived[q]) missing += (missing.empty() ? "" : ", ") + std::to_string(q);
+    // The lowest rank that is still alive reports; the others only abort.
+    const bool reporter = std::find(arrived.begin(), arrived.end(), 1) - arrived.begin() == rank;
+    if (reporter) std::fprintf(stderr,
+                 "dptrain: error: rank %d waited %.0f s in '%s' (--stall-timeout %.0f); rank(s) %s "
+                 "did not arrive (dead or stalled); aborting the job\n",
+                 rank, waited, phase, stall_timeout_s,
+                 missing.empty() ? "(none found; the collective itself is stuck)" : missing.c_str());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, kStallExitCode);
+    std::_Exit(kStallExitCode);
   }
 
   template <class T>
@@ -109,6 +152,9 @@ void MpiCommunicator::allreduce_sum(std::span<float> d, const char* phase) {
 }
 void MpiCommunicator::allreduce_sum(std::span<double> d, const char* phase) {
   impl_->allreduce(d, MPI_DOUBLE, MPI_SUM, phase);
+}
+void MpiCommunicator::allreduce_sum(std::span<std::int64_t> d, const char* phase) {
+  impl_->allreduce(d, MPI_INT64_T, MPI_SUM, phase);
 }
 void MpiCommunicator::allreduce_max(std::span<double> d, const char* phase) {
   impl_->allreduce(d, MPI_DOUBLE, MPI_MAX, phase);

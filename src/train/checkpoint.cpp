@@ -1,6 +1,9 @@
 #include "dptrain/checkpoint.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "dptrain/error.hpp"
 #include "dptrain/hdf5.hpp"
@@ -99,6 +102,83 @@ Checkpoint load_checkpoint(const std::string& path) {
   } catch (const Error& e) {
     throw CheckpointError(std::string("cannot load checkpoint: ") + e.what());
   }
+}
+
+}  // namespace dptrain
+
+namespace dptrain {
+
+CheckpointSchedule CheckpointSchedule::parse(const std::string& text) {
+  CheckpointSchedule s;
+  if (text.empty() || text == "0") return s;
+  std::size_t used = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(text, &used);
+  } catch (...) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+  if (used == 0 || n < 0 || (unit != "" && unit != "epochs" && unit != "epoch" && unit != "steps" && unit != "step"))
+    throw ConfigError("--checkpoint-every '" + text + "': expected N, Nepochs or Nsteps (e.g. 2epochs, 500steps)");
+  s.every = n;
+  s.in_steps = unit.rfind("step", 0) == 0;
+  return s;
+}
+
+std::string checkpoint_path(const std::string& dir, std::int64_t epoch, std::int64_t global_step) {
+  char name[64];
+  std::snprintf(name, sizeof name, "ckpt-e%05lld-s%010lld.h5", static_cast<long long>(epoch),
+                static_cast<long long>(global_step));
+  return (std::filesystem::path(dir) / name).string();
+}
+
+std::vector<std::string> list_checkpoints(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("ckpt-e", 0) == 0 && name.size() > 3 && name.substr(name.size() - 3) == ".h5")
+      files.push_back(entry.path().string());
+  }
+  // The global step is the last number in the name; zero padding makes names sort by it.
+  std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {
+    return a.substr(a.rfind("-s")) > b.substr(b.rfind("-s"));
+  });
+  return files;
+}
+
+void prune_checkpoints(const std::string& dir, int keep) {
+  if (keep <= 0) return;
+  const auto files = list_checkpoints(dir);
+  std::error_code ec;
+  for (std::size_t i = static_cast<std::size_t>(keep); i < files.size(); ++i)
+    std::filesystem::remove(files[i], ec);
+}
+
+std::optional<ResumePoint> find_resume_point(const std::string& target, bool allow_empty,
+                                             const std::function<void(const std::string&)>& warn) {
+  if (!std::filesystem::is_directory(target)) {
+    if (!std::filesystem::exists(target)) {
+      if (allow_empty) return std::nullopt;
+      throw CheckpointError(target + ": no such checkpoint file or folder (--resume)");
+    }
+    return ResumePoint{target, load_checkpoint(target)};
+  }
+  const auto files = list_checkpoints(target);
+  std::string errors;
+  for (const auto& file : files) {
+    try {
+      return ResumePoint{file, load_checkpoint(file)};
+    } catch (const CheckpointError& e) {
+      warn(std::string(e.what()) + "; trying an older checkpoint");
+      errors += std::string("\n  ") + e.what();
+    }
+  }
+  if (allow_empty && files.empty()) return std::nullopt;
+  throw CheckpointError(target + ": no valid checkpoint to resume from" +
+                        (errors.empty() ? std::string(" (the folder holds none)") : errors));
 }
 
 }  // namespace dptrain

@@ -1,6 +1,8 @@
 #include "dptrain/fault.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <iterator>
 #include <cstdlib>
 #include <sstream>
 #include <thread>
@@ -24,10 +26,11 @@ std::optional<FaultPlan> FaultPlan::from_environment() {
     else if (key == "kind") plan.kind = value;
     else throw ConfigError("DPTRAIN_FAULT: unknown key '" + key + "'");
   }
+  static const char* const kinds[] = {"throw", "nan", "stall", "kill", "sigterm", "sigusr1", "sigint", "sigint2"};
   if (plan.rank < 0 || plan.step < 0 ||
-      (plan.kind != "throw" && plan.kind != "nan" && plan.kind != "stall" && plan.kind != "kill"))
+      std::find(std::begin(kinds), std::end(kinds), plan.kind) == std::end(kinds))
     throw ConfigError(std::string("DPTRAIN_FAULT='") + spec +
-                      "': expected rank=R,step=S,kind=throw|nan|stall|kill");
+                      "': expected rank=R,step=S,kind=throw|nan|stall|kill|sigterm|sigusr1|sigint|sigint2");
   return plan;
 }
 
@@ -39,6 +42,10 @@ bool FaultPlan::fire(int r, std::int64_t s) const {
   if (kind == "stall")
     while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
   if (kind == "kill") std::raise(SIGKILL);
+  if (kind == "sigterm") std::raise(SIGTERM);
+  if (kind == "sigusr1") std::raise(SIGUSR1);
+  if (kind == "sigint") std::raise(SIGINT);
+  if (kind == "sigint2") std::raise(SIGINT), std::raise(SIGINT);
   return kind == "nan";
 }
 

@@ -2,6 +2,9 @@
 
 #include <omp.h>
 
+#include <csignal>
+#include <filesystem>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,6 +16,7 @@
 #include "dptrain/checkpoint.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/fault.hpp"
+#include "dptrain/stop_signal.hpp"
 #include "parallel_gradient.hpp"
 
 namespace dptrain {
@@ -129,17 +133,94 @@ EvalSums evaluate_shard(const ModelSpec& spec, const std::vector<float>& params,
   return sums;
 }
 
+namespace {
+
+// Everything one step moves through the allreduce: the gradient sum followed by
+// [rows, loss, correct, failed, stop, non-finite]. In --deterministic mode the same travels as
+// fixed-point integers, whose sums are exact.
+class StepExchange {
+ public:
+  StepExchange(std::size_t n_params, bool deterministic)
+      : n_(n_params), grad_(n_params + kExtras, 0.0f),
+        fixed_(deterministic ? n_params + kExtras : 0, 0) {}
+  bool deterministic() const { return !fixed_.empty(); }
+  float* grad() { return grad_.data(); }
+  std::int64_t* fixed() { return fixed_.data(); }
+
+  struct Totals {
+    double rows = 0, loss = 0, correct = 0;
+    bool failed = false, stop = false;
+  };
+  // Sums over ranks. Afterwards grad() holds the global gradient sum as float.
+  Totals reduce(Communicator& comm, double rows, const BatchStats& s, bool failed, bool stop,
+                bool communicate) {
+    Totals t;
+    if (deterministic()) {
+      // compute_fixed left the loss in slot n_ (fixed point); move it behind the extras.
+      const std::int64_t loss = failed ? 0 : fixed_[n_];
+      if (failed) std::fill(fixed_.begin(), fixed_.end(), 0);
+      fixed_[n_] = static_cast<std::int64_t>(rows);
+      fixed_[n_ + 1] = loss;
+      fixed_[n_ + 2] = static_cast<std::int64_t>(s.correct);
+      fixed_[n_ + 3] = failed;
+      fixed_[n_ + 4] = stop;
+      fixed_[n_ + 5] = !failed && std::isnan(s.loss);
+      if (communicate) comm.allreduce_sum(std::span<std::int64_t>(fixed_), "gradient allreduce");
+      constexpr double kUnit = 1.0 / 4294967296.0;
+      for (std::size_t i = 0; i < n_; ++i) grad_[i] = static_cast<float>(fixed_[i] * kUnit);
+      t = {static_cast<double>(fixed_[n_]), fixed_[n_ + 5] > 0 ? NAN : fixed_[n_ + 1] * kUnit,
+           static_cast<double>(fixed_[n_ + 2]), fixed_[n_ + 3] > 0, fixed_[n_ + 4] > 0};
+    } else {
+      if (failed) std::fill(grad_.begin(), grad_.end(), 0.0f);
+      grad_[n_] = static_cast<float>(rows);
+      grad_[n_ + 1] = static_cast<float>(failed ? 0.0 : s.loss);
+      grad_[n_ + 2] = static_cast<float>(failed ? 0.0 : s.correct);
+      grad_[n_ + 3] = failed;
+      grad_[n_ + 4] = stop;
+      if (communicate) comm.allreduce_sum(std::span<float>(grad_), "gradient allreduce");
+      t = {grad_[n_], grad_[n_ + 1], grad_[n_ + 2], grad_[n_ + 3] > 0, grad_[n_ + 4] > 0};
+    }
+    return t;
+  }
+
+ private:
+  static constexpr std::size_t kExtras = 6;
+  std::size_t n_;
+  std::vector<float> grad_;
+  std::vector<std::int64_t> fixed_;
+};
+
+[[noreturn]] void throw_agreed(Communicator& comm, const std::optional<std::string>& local_error) {
+  auto f = agree_on_failure(comm, local_error);
+  throw CollectiveFailure(f ? f->rank : 0, f ? f->message : "unknown failure");
+}
+
+std::string describe_signal(int sig) {
+  switch (sig) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGUSR1: return "SIGUSR1";
+    default: return "signal " + std::to_string(sig);
+  }
+}
+
+}  // namespace
+
 TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) {
   const int p = comm.size(), rank = comm.rank();
   const int threads = std::max(1, o.threads);
   const bool grad_sync = o.sync == "grad";
   std::optional<FaultPlan> fault;
+  CheckpointSchedule schedule;
   DataDescription desc;
   Shard shard;
   std::optional<Shard> val;
   DataOptions val_options = o.data;
   val_options.files = o.val_files;
   std::ofstream metrics;
+  auto say = [&](const std::string& line) {
+    if (log && rank == 0) *log << "dptrain: " << line << std::endl;
+  };
 
   // Phase 1: options and data. Errors are agreed before any collective of the loop.
   run_agreed(comm, [&] {
@@ -151,6 +232,16 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     if (o.on_nan != "stop" && o.on_nan != "skip-step")
       throw ConfigError("--on-nan '" + o.on_nan + "': expected stop or skip-step");
     if (o.threads < 1) throw ConfigError("--threads must be at least 1");
+    if (o.deterministic && !grad_sync)
+      throw ConfigError("--deterministic needs --sync grad (local SGD depends on the rank count)");
+    if (o.deterministic && o.batch > 2048)
+      throw ConfigError("--deterministic supports --batch up to 2048 (fixed-point range)");
+    schedule = CheckpointSchedule::parse(o.checkpoint_every);
+    if (schedule.every > 0 && o.checkpoint_dir.empty())
+      throw ConfigError("--checkpoint-every needs --checkpoint-dir");
+    if (o.resume == "auto" && o.checkpoint_dir.empty())
+      throw ConfigError("--resume auto needs --checkpoint-dir");
+    if (!o.checkpoint_dir.empty()) std::filesystem::create_directories(o.checkpoint_dir);
     fault = FaultPlan::from_environment();
     desc = describe_data(o.data);
     if (desc.rows == 0) throw DataError(o.data.files[0] + ": the dataset has no rows");
@@ -167,7 +258,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       val = load_shard(val_options, vdesc, shard_range(vdesc.rows, p, rank));
     }
     if (rank == 0 && !o.metrics.empty()) {
-      metrics.open(o.metrics, std::ios::trunc);
+      metrics.open(o.metrics, o.resume.empty() ? std::ios::trunc : std::ios::app);
       if (!metrics) throw ConfigError("--metrics " + o.metrics + ": cannot open for writing");
     }
   });
@@ -200,66 +291,132 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   std::vector<float> params = initial_parameters(spec, o.seed);
   const std::size_t n_params = params.size();
   auto optimizer = make_optimizer(o.optimizer, n_params);
-
   const std::int64_t N = desc.rows;
   const std::int64_t B = std::min<std::int64_t>(o.batch, N);
   const std::int64_t steps = (N + B - 1) / B;
+
+  // Phase 3: resume. Every rank reads the same file; the outcome is agreed.
+  int start_epoch = 1;
+  std::int64_t start_step = 0, global_step = 0;
+  std::uint64_t seed = o.seed;
+  run_agreed(comm, [&] {
+    if (o.resume.empty()) return;
+    const bool auto_mode = o.resume == "auto";
+    const auto point = find_resume_point(auto_mode ? o.checkpoint_dir : o.resume, auto_mode,
+                                         [&](const std::string& w) { say("warning: " + w); });
+    if (!point) {
+      say("no checkpoint in " + o.checkpoint_dir + "; starting fresh");
+      return;
+    }
+    const Checkpoint& c = point->checkpoint;
+    if (!(c.spec == spec))
+      throw CheckpointError(point->path + ": the checkpoint holds model " + c.spec.describe() +
+                            "; this run builds " + spec.describe() +
+                            " (other --model, data width or classes)");
+    if (c.data_rows != N)
+      throw CheckpointError(point->path + ": the checkpoint was trained on " +
+                            std::to_string(c.data_rows) + " rows; --data has " + std::to_string(N));
+    if (c.optimizer != o.optimizer.name)
+      throw CheckpointError(point->path + ": the checkpoint used --optimizer " + c.optimizer +
+                            "; this run asks for " + o.optimizer.name);
+    params = c.params;
+    for (auto& [name, values] : optimizer->state()) {
+      auto it = std::find_if(c.optimizer_state.begin(), c.optimizer_state.end(),
+                             [&](const auto& entry) { return entry.first == name; });
+      if (it == c.optimizer_state.end() || it->second.size() != values->size())
+        throw CheckpointError(point->path + ": optimizer state '" + name + "' missing or wrong size");
+      *values = it->second;
+    }
+    optimizer->steps = c.optimizer_steps;
+    seed = c.seed;
+    global_step = c.global_step;
+    start_epoch = static_cast<int>(c.epoch) + 1;
+    start_step = c.epoch_step;
+    if (start_step >= steps) {
+      ++start_epoch;
+      start_step = 0;
+    }
+    say("resumed from " + point->path + " at epoch " + std::to_string(start_epoch) + ", step " +
+        std::to_string(start_step) + " (global step " + std::to_string(global_step) + ")");
+  });
+
   const std::int64_t local_batch =
       grad_sync ? std::min(B, shard.rows()) : (shard.rows() + steps - 1) / steps;
   const std::int64_t D = desc.cols, L = spec.label_cols();
   ParallelGradient gradient(spec, threads, std::max<std::int64_t>(1, local_batch));
   std::vector<float> xb(static_cast<std::size_t>(std::max<std::int64_t>(1, local_batch) * D));
   std::vector<float> yb(static_cast<std::size_t>(std::max<std::int64_t>(1, local_batch) * L));
-  // Gradient plus [rows, loss, correct, failed]: one allreduce per step carries them all.
-  std::vector<float> buffer(n_params + 4, 0.0f);
-  std::vector<float> average(grad_sync ? 0 : n_params + 1);
+  StepExchange exchange(n_params, o.deterministic);
+  std::vector<float> average(grad_sync ? 0 : n_params + 2);
 
   if (log && rank == 0) {
     *log << "dptrain: " << spec.describe() << "\n"
          << "dptrain: " << N << " rows x " << D << " features, " << p << " rank(s) x " << threads
          << " thread(s), sync " << o.sync
          << (grad_sync ? "" : " every " + std::to_string(o.average_every) + " step(s)")
-         << ", global batch " << B << ", " << steps << " steps/epoch, optimizer "
-         << o.optimizer.name << ", lr " << o.schedule.lr << "\n";
+         << (o.deterministic ? " (deterministic)" : "") << ", global batch " << B << ", "
+         << steps << " steps/epoch, optimizer " << o.optimizer.name << ", lr " << o.schedule.lr
+         << "\n";
     log->flush();
   }
 
+  // Writes the training state (rank 0 alone; the outcome is agreed). In params mode it is
+  // called only right after an averaging, when every rank holds the same parameters.
+  auto save_state = [&](int completed_epochs, std::int64_t epoch_step) {
+    run_agreed(comm, [&] {
+      if (rank != 0 || o.checkpoint_dir.empty()) return;
+      Checkpoint c;
+      c.spec = spec;
+      c.params = params;
+      c.optimizer = o.optimizer.name;
+      c.optimizer_steps = optimizer->steps;
+      for (auto& [name, values] : optimizer->state()) c.optimizer_state.emplace_back(name, *values);
+      c.epoch = completed_epochs;
+      c.epoch_step = epoch_step;
+      c.global_step = global_step;
+      c.seed = seed;
+      c.data_rows = N;
+      c.config = o.config_text;
+      const std::string path = checkpoint_path(o.checkpoint_dir, completed_epochs, global_step);
+      save_checkpoint(path, c);
+      prune_checkpoints(o.checkpoint_dir, o.keep_last);
+      if (log) *log << "dptrain: checkpoint " << path << std::endl;
+    });
+  };
+
   TrainResult result;
-  std::int64_t global_step = 0;
+  std::int64_t last_saved_step = global_step;
+  bool stopping = false;
   double io_pending = shard.io_seconds + (val ? val->io_seconds : 0.0);
   std::vector<double> io_max = {io_pending};
   comm.allreduce_max(io_max, "io time");
   io_pending = io_max[0];
+  StopSignal::clear();
 
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+  for (int epoch = start_epoch; epoch <= o.epochs; ++epoch) {
     const double t_epoch = now();
     double compute_s = 0, comm_s = 0, loss_sum = 0, correct_sum = 0, rows_sum = 0, lr = 0;
     std::int64_t skipped = 0;
     std::optional<std::string> local_error;
     const GlobalPermutation order =
-        grad_sync ? GlobalPermutation(static_cast<std::uint64_t>(N), o.seed, epoch)
+        grad_sync ? GlobalPermutation(static_cast<std::uint64_t>(N), seed, epoch)
                   : GlobalPermutation(static_cast<std::uint64_t>(std::max<std::int64_t>(1, shard.rows())),
-                                      o.seed + 0x9E3779B9ull * static_cast<std::uint64_t>(rank + 1), epoch);
+                                      seed + 0x9E3779B9ull * static_cast<std::uint64_t>(rank + 1), epoch);
     double last_progress = 0;
+    const std::int64_t first_step = epoch == start_epoch ? start_step : 0;
+    std::int64_t s = first_step;
 
-    for (std::int64_t s = 0; s < steps; ++s, ++global_step) {
+    for (; s < steps; ++s) {
       lr = learning_rate(o.schedule, (epoch - 1) + static_cast<double>(s) / steps, o.epochs);
       const double t0 = now();
-      float* grad = buffer.data();
       std::int64_t m = 0;
       BatchStats stats;
       if (!local_error) {
         try {
           const bool poison = fault && fault->fire(rank, global_step);
           // Gather this rank's rows of the step's batch into the reused buffer.
-          std::int64_t lo, hi;
-          if (grad_sync) {
-            lo = s * B;
-            hi = std::min(N, lo + B);
-          } else {
-            lo = s * local_batch;
-            hi = std::min(shard.rows(), lo + local_batch);
-          }
+          const std::int64_t lo = grad_sync ? s * B : s * local_batch;
+          const std::int64_t hi = grad_sync ? std::min(N, lo + B) : std::min(shard.rows(), lo + local_batch);
           for (std::int64_t pos = lo; pos < hi; ++pos) {
             std::int64_t local;
             if (grad_sync) {
@@ -273,41 +430,27 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
             std::copy(shard.label(local), shard.label(local) + L, yb.data() + m * L);
             ++m;
           }
-          stats = gradient.compute(params.data(), xb.data(), yb.data(), m, grad);
-          if (poison) grad[0] = std::nanf(""), stats.loss = NAN;
+          if (poison) std::fill(xb.begin(), xb.begin() + m * D, std::nanf(""));
+          stats = o.deterministic
+                      ? gradient.compute_fixed(params.data(), xb.data(), yb.data(), m, exchange.fixed())
+                      : gradient.compute(params.data(), xb.data(), yb.data(), m, exchange.grad());
         } catch (const std::exception& e) {
           local_error = e.what();
         }
       }
-      if (local_error) {
-        std::fill(buffer.begin(), buffer.end(), 0.0f);
-        m = 0;
-        stats = {};
-      }
-      buffer[n_params] = static_cast<float>(m);
-      buffer[n_params + 1] = static_cast<float>(stats.loss);
-      buffer[n_params + 2] = static_cast<float>(stats.correct);
-      buffer[n_params + 3] = local_error ? 1.0f : 0.0f;
       const double t1 = now();
       compute_s += t1 - t0;
-
-      bool average_now = false;
+      const auto totals = exchange.reduce(comm, static_cast<double>(m), stats, local_error.has_value(),
+                                          StopSignal::requested(), grad_sync);
       if (grad_sync) {
-        comm.allreduce_sum(buffer, "gradient allreduce");
         comm_s += now() - t1;
-      } else {
-        average_now = (global_step + 1) % o.average_every == 0 ||
-                      (epoch == o.epochs && s + 1 == steps);
-      }
-      if (grad_sync && buffer[n_params + 3] > 0) {
-        auto f = agree_on_failure(comm, local_error);
-        throw CollectiveFailure(f ? f->rank : 0, f ? f->message : "unknown failure");
+        if (totals.failed) throw_agreed(comm, local_error);
       }
 
       const double t2 = now();
-      const double rows = buffer[n_params];
-      if (rows > 0) {
-        const bool finite = std::isfinite(buffer[n_params + 1]) && all_finite(grad, n_params);
+      float* grad = exchange.grad();
+      if (totals.rows > 0) {
+        const bool finite = std::isfinite(totals.loss) && all_finite(grad, n_params);
         if (!finite) {
           const std::string where = "non-finite loss or gradient at epoch " +
                                     std::to_string(epoch) + ", step " + std::to_string(s) +
@@ -321,29 +464,44 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
           }
           ++skipped;
         } else {
-          const float inv = static_cast<float>(1.0 / rows);
+          const float inv = static_cast<float>(1.0 / totals.rows);
           for (std::size_t i = 0; i < n_params; ++i) grad[i] *= inv;
           if (o.clip_norm > 0) clip_gradient_norm({grad, n_params}, o.clip_norm);
           optimizer->step(params, {grad, n_params}, lr);
-          loss_sum += buffer[n_params + 1];
-          correct_sum += buffer[n_params + 2];
-          rows_sum += rows;
+          loss_sum += totals.loss;
+          correct_sum += totals.correct;
+          rows_sum += totals.rows;
         }
       }
+      ++global_step;
       compute_s += now() - t2;
 
-      if (average_now) {
+      bool stop = grad_sync && totals.stop;
+      bool synced = grad_sync;  // every rank holds the same parameters now
+      if (!grad_sync && (global_step % o.average_every == 0 || s + 1 == steps)) {
+        // Local SGD: average the parameters every K steps and at every epoch end.
         const double t3 = now();
         std::copy(params.begin(), params.end(), average.begin());
         average[n_params] = local_error ? 1.0f : 0.0f;
+        average[n_params + 1] = StopSignal::requested() ? 1.0f : 0.0f;
         comm.allreduce_sum(average, "parameter averaging");
-        if (average[n_params] > 0) {
-          auto f = agree_on_failure(comm, local_error);
-          throw CollectiveFailure(f ? f->rank : 0, f ? f->message : "unknown failure");
-        }
+        if (average[n_params] > 0) throw_agreed(comm, local_error);
         const float inv = 1.0f / static_cast<float>(p);
         for (std::size_t i = 0; i < n_params; ++i) params[i] = average[i] * inv;
         comm_s += now() - t3;
+        stop = average[n_params + 1] > 0;
+        synced = true;
+      }
+
+      if (synced && schedule.in_steps && schedule.every > 0 &&
+          global_step - last_saved_step >= schedule.every && s + 1 < steps) {
+        save_state(epoch - 1, s + 1);
+        last_saved_step = global_step;
+      }
+      if (stop) {
+        stopping = true;
+        ++s;
+        break;
       }
 
       if (o.progress && log && rank == 0 && now() - last_progress > 0.2) {
@@ -354,6 +512,24 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
                       100.0 * (s + 1) / steps, rows_sum > 0 ? loss_sum / rows_sum : 0.0);
         *log << line << std::flush;
       }
+    }
+
+    // A stop is agreed by every rank at a step boundary (the flag travels in the reduction),
+    // so every rank takes this branch at the same step. Some ranks may not have received the
+    // signal themselves; they stop because a peer did.
+    const int stop_signal = StopSignal::signal_number() ? StopSignal::signal_number() : SIGTERM;
+    if (stopping) {
+      if (o.progress && log && rank == 0) *log << "\r\033[K";
+      say("stopping on " +
+          (StopSignal::requested() ? describe_signal(stop_signal) : "a signal received by another rank") +
+          " at epoch " + std::to_string(epoch) +
+          ", step " + std::to_string(s) + " of " + std::to_string(steps));
+      if (o.checkpoint_dir.empty()) say("warning: no --checkpoint-dir, so no checkpoint was written");
+    }
+    if (stopping && s < steps) {
+      save_state(epoch - 1, s);
+      result.stop_signal = stop_signal;
+      break;
     }
 
     // Epoch totals. In grad mode the sums are already global; in params mode they are local.
@@ -392,7 +568,8 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     report.comm_s = times[1];
     report.io_s = io_pending;
     io_pending = 0;
-    report.samples_per_s = static_cast<double>(N) / std::max(report.epoch_s, 1e-9);
+    report.samples_per_s =
+        static_cast<double>(std::min(N, (steps - first_step) * B)) / std::max(report.epoch_s, 1e-9);
     if (rank == 0) {
       if (log) {
         if (o.progress) *log << "\r\033[K";
@@ -401,25 +578,37 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       if (metrics.is_open()) metrics << to_json(report) << std::endl;
     }
     result.epochs.push_back(report);
+    const bool last_epoch = epoch == o.epochs;
+    if (!o.checkpoint_dir.empty() &&
+        (last_epoch || stopping || (!schedule.in_steps && schedule.every > 0 && epoch % schedule.every == 0))) {
+      save_state(epoch, 0);
+      last_saved_step = global_step;
+    }
+    if (stopping) {
+      result.stop_signal = stop_signal;
+      break;
+    }
   }
 
-  // Phase 3: the model file, written by rank 0 alone; the outcome is agreed.
-  run_agreed(comm, [&] {
-    if (rank != 0 || o.checkpoint.empty()) return;
-    Checkpoint c;
-    c.spec = spec;
-    c.params = params;
-    c.optimizer = o.optimizer.name;
-    c.optimizer_steps = optimizer->steps;
-    for (auto& [name, values] : optimizer->state()) c.optimizer_state.emplace_back(name, *values);
-    c.epoch = o.epochs;
-    c.global_step = global_step;
-    c.seed = o.seed;
-    c.data_rows = N;
-    c.config = o.config_text;
-    save_checkpoint(o.checkpoint, c);
-    if (log) *log << "dptrain: saved model to " << o.checkpoint << std::endl;
-  });
+  // The final model file, written by rank 0 alone; the outcome is agreed.
+  if (!result.stop_signal) {
+    run_agreed(comm, [&] {
+      if (rank != 0 || o.checkpoint.empty()) return;
+      Checkpoint c;
+      c.spec = spec;
+      c.params = params;
+      c.optimizer = o.optimizer.name;
+      c.optimizer_steps = optimizer->steps;
+      for (auto& [name, values] : optimizer->state()) c.optimizer_state.emplace_back(name, *values);
+      c.epoch = o.epochs;
+      c.global_step = global_step;
+      c.seed = seed;
+      c.data_rows = N;
+      c.config = o.config_text;
+      save_checkpoint(o.checkpoint, c);
+      if (log) *log << "dptrain: saved model to " << o.checkpoint << std::endl;
+    });
+  }
 
   result.spec = spec;
   result.params = std::move(params);

@@ -1,0 +1,18 @@
+#pragma once
+// Graceful stops. SIGTERM, SIGINT and SIGUSR1 (what Slurm sends before a time limit or a
+// preemption) only set a flag; the trainer agrees on it across ranks at the next step
+// boundary, writes a checkpoint and exits with kInterruptedExitCode. A second SIGINT exits
+// at once with 130.
+namespace dptrain {
+
+constexpr int kInterruptedExitCode = 75;  // EX_TEMPFAIL: interrupted, checkpoint saved
+
+class StopSignal {
+ public:
+  static void install();
+  static bool requested();
+  static int signal_number();  // the first signal received, 0 if none
+  static void clear();         // for tests
+};
+
+}  // namespace dptrain
