@@ -27,6 +27,13 @@ class Communicator {
   // Integer sums are exact and order-free: the basis of --deterministic training.
   virtual void allreduce_sum(std::span<std::int64_t> data, const char* phase) = 0;
   virtual void allreduce_max(std::span<double> data, const char* phase) = 0;
+  // Starts an in-place sum that completes in finish_pending(), so a step can send finished
+  // gradient buckets while backprop computes the rest. progress() lets started sums advance
+  // (Open MPI moves nonblocking collectives only inside MPI calls). Every rank must start
+  // the same sums in the same order.
+  virtual void start_allreduce_sum(std::span<float> data, const char* phase) = 0;
+  virtual void progress() {}
+  virtual void finish_pending() = 0;
   virtual void broadcast(std::span<float> data, int root) = 0;
   virtual void broadcast(std::string& text, int root) = 0;
   // Every rank receives every rank's string, in rank order.

@@ -71,12 +71,24 @@ class Workspace {
   std::int64_t max_rows_ = 0;
 };
 
+// Called during backprop each time a contiguous range [begin, end) of the gradient is final,
+// in a fixed order (last layer first; the first layer in column blocks). This is where
+// communication of that range can start while the rest is still being computed.
+struct GradientReady {
+  virtual void operator()(std::size_t begin, std::size_t end) = 0;
+  virtual ~GradientReady() = default;
+};
+
+// The ranges GradientReady receives, in order; the same for any batch, even an empty one.
+std::vector<std::pair<std::size_t, std::size_t>> gradient_buckets(const ModelSpec& spec);
+
 // Loss and gradient of the loss summed over `rows` rows. `x` is rows x inputs (row-major),
 // `y` is rows x label_cols. `grad` (num_params) is overwritten. T is float for training
-// and double for gradient checks.
+// and double for gradient checks. `ready`, if given, hears of each finished bucket.
 template <class T>
 BatchStats forward_backward(const ModelSpec& spec, const T* params, const T* x, const T* y,
-                            std::int64_t rows, T* grad, Workspace<T>& ws);
+                            std::int64_t rows, T* grad, Workspace<T>& ws,
+                            GradientReady* ready = nullptr);
 
 // Forward pass only. If `y` is null, no loss is computed. If `outputs` is not null it
 // receives rows x outputs() values: class probabilities (softmax), P(class 1) (logistic)

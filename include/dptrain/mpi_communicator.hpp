@@ -31,6 +31,9 @@ class MpiCommunicator : public Communicator {
   void allreduce_sum(std::span<double> data, const char* phase) override;
   void allreduce_sum(std::span<std::int64_t> data, const char* phase) override;
   void allreduce_max(std::span<double> data, const char* phase) override;
+  void start_allreduce_sum(std::span<float> data, const char* phase) override;
+  void progress() override;
+  void finish_pending() override;
   void broadcast(std::span<float> data, int root) override;
   void broadcast(std::string& text, int root) override;
   std::vector<std::string> allgather(const std::string& text) override;

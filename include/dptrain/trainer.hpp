@@ -32,6 +32,8 @@ struct TrainOptions {
   int threads = 1;
   std::uint64_t seed = 42;
   std::string on_nan = "stop";         // stop | skip-step
+  bool overlap = true;                 // send gradient buckets while backprop runs
+  std::string timeline;                // Chrome-trace file ("" = none)
   bool deterministic = false;          // bitwise-identical results for any ranks x threads
   std::string checkpoint;              // final model file ("" = none)
   std::string checkpoint_dir;          // periodic checkpoints (training state) go here

@@ -23,6 +23,7 @@ struct TrainCommandOptions {
   double stall_timeout = 300;
   std::string progress = "auto";
   bool print_config = false;
+  std::string overlap = "on";
 };
 
 // Under mpirun a rank's stdout is a pseudo-terminal even when mpirun writes to a file or
@@ -104,6 +105,10 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   par->add_option("--threads,-t", o.threads, "OpenMP threads per rank (default: OMP_NUM_THREADS or 1)")
       ->capture_default_str();
+  par->add_option("--overlap", c->overlap,
+                  "on: start each gradient bucket's allreduce as soon as backprop finishes it; off: "
+                  "one allreduce after backprop")
+      ->capture_default_str();
   par->add_flag("--deterministic", o.deterministic,
                 "Bitwise-identical results for any ranks x threads (fixed-point gradient sums; slower)");
   par->add_option("--stall-timeout", c->stall_timeout,
@@ -121,6 +126,8 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   out->add_option("--resume", o.resume,
                   "auto (newest valid checkpoint in --checkpoint-dir, or a fresh start) | DIR | FILE");
+  out->add_option("--timeline", o.timeline,
+                  "Write a Chrome trace (chrome://tracing, Perfetto) of every rank's steps");
   out->add_option("--metrics", o.metrics, "Write one JSON object per epoch to this file");
   out->add_option("--on-nan", o.on_nan, "stop | skip-step: what a non-finite loss or gradient does")
       ->capture_default_str();
@@ -137,6 +144,9 @@ void add_train_command(CLI::App& app, Runner& run) {
         return 0;
       }
       comm.set_stall_timeout(c->stall_timeout);
+      if (c->overlap != "on" && c->overlap != "off")
+        throw CollectiveFailure(0, "--overlap '" + c->overlap + "': expected on or off");
+      o.overlap = c->overlap == "on";
       run_agreed(comm, [&] {
         o.data.files = expand_file_list(c->data);
         if (!c->val.empty()) o.val_files = expand_file_list(c->val);

@@ -48,6 +48,8 @@ struct MpiCommunicator::Impl {
   int rank = 0;
   int size = 1;
   double stall_timeout_s = 300.0;
+  std::vector<MPI_Request> pending;
+  std::vector<const char*> pending_phases;
 
   // Waits for `request`, polling; past the stall timeout, reports and aborts the job:
   // a peer that never arrives cannot be recovered from inside MPI.
@@ -158,6 +160,32 @@ void MpiCommunicator::allreduce_sum(std::span<std::int64_t> d, const char* phase
 }
 void MpiCommunicator::allreduce_max(std::span<double> d, const char* phase) {
   impl_->allreduce(d, MPI_DOUBLE, MPI_MAX, phase);
+}
+
+void MpiCommunicator::start_allreduce_sum(std::span<float> d, const char* phase) {
+  const std::size_t piece = kMaxPieceBytes / sizeof(float);
+  for (std::size_t off = 0; off < d.size(); off += piece) {
+    const int n = static_cast<int>(std::min(piece, d.size() - off));
+    MPI_Request request;
+    check(MPI_Iallreduce(MPI_IN_PLACE, d.data() + off, n, MPI_FLOAT, MPI_SUM, impl_->comm, &request),
+          "MPI_Iallreduce");
+    impl_->pending.push_back(request);
+    impl_->pending_phases.push_back(phase);
+  }
+}
+
+void MpiCommunicator::progress() {
+  if (impl_->pending.empty()) return;
+  int done = 0;
+  MPI_Testall(static_cast<int>(impl_->pending.size()), impl_->pending.data(), &done,
+              MPI_STATUSES_IGNORE);
+}
+
+void MpiCommunicator::finish_pending() {
+  for (std::size_t i = 0; i < impl_->pending.size(); ++i)
+    if (impl_->pending[i] != MPI_REQUEST_NULL) impl_->wait(impl_->pending[i], impl_->pending_phases[i]);
+  impl_->pending.clear();
+  impl_->pending_phases.clear();
 }
 
 void MpiCommunicator::broadcast(std::span<float> d, int root) {

@@ -120,11 +120,63 @@ Workspace<T>::Workspace(const ModelSpec& spec, std::int64_t max_rows) : max_rows
   scratch.resize(static_cast<std::size_t>(widest * max_rows));
 }
 
+namespace {
+
+// The first layer's weight gradient is the largest piece (most of an MLP's parameters) and the
+// last one backprop finishes; sending it in column blocks of about this many values lets
+// most of it travel while the remaining blocks are computed.
+constexpr std::int64_t kBucketValues = 65536;
+
+std::int64_t first_layer_blocks(const ModelSpec& spec) {
+  const std::int64_t values = spec.widths[0] * spec.widths[1];
+  return std::max<std::int64_t>(1, std::min<std::int64_t>(spec.widths[0], values / kBucketValues));
+}
+
+}  // namespace
+
+std::vector<std::pair<std::size_t, std::size_t>> gradient_buckets(const ModelSpec& spec) {
+  std::vector<std::pair<std::size_t, std::size_t>> buckets;
+  for (std::size_t l = spec.layers(); l-- > 1;)
+    buckets.emplace_back(spec.weight_offset(l), spec.weight_offset(l + 1));
+  const std::int64_t blocks = first_layer_blocks(spec), in = spec.widths[0], out = spec.widths[1];
+  for (std::int64_t k = 0; k < blocks; ++k) {
+    const std::size_t begin = static_cast<std::size_t>(in * k / blocks * out);
+    const std::size_t end = k + 1 == blocks ? spec.weight_offset(1)
+                                            : static_cast<std::size_t>(in * (k + 1) / blocks * out);
+    buckets.emplace_back(begin, end);
+  }
+  return buckets;
+}
+
+namespace {
+
+// Weight gradient of layer 0 in column blocks, bias first, announcing each block.
+template <class T>
+void first_layer_gradient(const ModelSpec& spec, const Eigen::Map<Mat<T>>& delta,
+                          const Eigen::Map<const Mat<T>>& a_in, T* grad, GradientReady* ready) {
+  const auto in = spec.widths[0], out = spec.widths[1];
+  Eigen::Map<Vec<T>>(grad + spec.bias_offset(0), out).noalias() = delta.rowwise().sum();
+  Eigen::Map<Mat<T>> gw(grad, out, in);
+  const std::int64_t blocks = first_layer_blocks(spec);
+  for (std::int64_t k = 0; k < blocks; ++k) {
+    const std::int64_t c0 = in * k / blocks, c1 = in * (k + 1) / blocks;
+    gw.middleCols(c0, c1 - c0).noalias() = delta * a_in.middleRows(c0, c1 - c0).transpose();
+    (*ready)(static_cast<std::size_t>(c0 * out),
+             k + 1 == blocks ? spec.weight_offset(1) : static_cast<std::size_t>(c1 * out));
+  }
+}
+
+}  // namespace
+
 template <class T>
 BatchStats forward_backward(const ModelSpec& spec, const T* params, const T* x, const T* y,
-                            std::int64_t rows, T* grad, Workspace<T>& ws) {
+                            std::int64_t rows, T* grad, Workspace<T>& ws, GradientReady* ready) {
   Eigen::Map<Vec<T>>(grad, static_cast<Eigen::Index>(spec.num_params())).setZero();
-  if (rows == 0) return {};
+  if (rows == 0) {
+    if (ready)
+      for (const auto& [begin, end] : gradient_buckets(spec)) (*ready)(begin, end);
+    return {};
+  }
   run_layers(spec, params, x, rows, ws);
   const std::size_t last = spec.layers() - 1;
   Eigen::Map<Mat<T>> logits(ws.activations[last].data(), spec.outputs(), rows);
@@ -136,10 +188,15 @@ BatchStats forward_backward(const ModelSpec& spec, const T* params, const T* x, 
     Eigen::Map<Mat<T>> delta(ws.activations[l].data(), out, rows);
     const T* input = l == 0 ? x : ws.activations[l - 1].data();
     Eigen::Map<const Mat<T>> a_in(input, in, rows);
+    if (l == 0 && ready) {
+      first_layer_gradient(spec, delta, a_in, grad, ready);
+      break;
+    }
     Eigen::Map<Mat<T>> gw(grad + spec.weight_offset(l), out, in);
     Eigen::Map<Vec<T>> gb(grad + spec.bias_offset(l), out);
     gw.noalias() = delta * a_in.transpose();
     gb.noalias() = delta.rowwise().sum();
+    if (ready && l > 0) (*ready)(spec.weight_offset(l), spec.weight_offset(l + 1));
     if (l == 0) break;
     Eigen::Map<const Mat<T>> w(params + spec.weight_offset(l), out, in);
     Eigen::Map<Mat<T>> back(ws.scratch.data(), in, rows);
@@ -163,10 +220,11 @@ BatchStats forward(const ModelSpec& spec, const T* params, const T* x, const T* 
 template class Workspace<float>;
 template class Workspace<double>;
 template BatchStats forward_backward<float>(const ModelSpec&, const float*, const float*,
-                                            const float*, std::int64_t, float*, Workspace<float>&);
+                                            const float*, std::int64_t, float*, Workspace<float>&,
+                                            GradientReady*);
 template BatchStats forward_backward<double>(const ModelSpec&, const double*, const double*,
                                              const double*, std::int64_t, double*,
-                                             Workspace<double>&);
+                                             Workspace<double>&, GradientReady*);
 template BatchStats forward<float>(const ModelSpec&, const float*, const float*, const float*,
                                    std::int64_t, Workspace<float>&, float*);
 template BatchStats forward<double>(const ModelSpec&, const double*, const double*, const double*,

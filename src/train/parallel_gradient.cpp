@@ -17,25 +17,46 @@ ParallelGradient::ParallelGradient(const ModelSpec& spec, int threads, std::int6
   for (int t = 1; t < threads_; ++t) grads_.emplace_back(spec.num_params());
 }
 
+namespace {
+
+// Inside the parallel region, on every thread: when a bucket is final in every thread's
+// buffer, sum it into thread 0's buffer (the output) and tell the caller, on thread 0.
+struct ThreadSum final : GradientReady {
+  float* grad;
+  const std::vector<std::vector<float>>* others;
+  GradientReady* outer;
+  void operator()(std::size_t begin, std::size_t end) override {
+    const int nt = static_cast<int>(others->size()) + 1;
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (std::size_t i = begin; i < end; ++i) {
+      float s = grad[i];
+      for (int u = 1; u < nt; ++u) s += (*others)[u - 1][i];
+      grad[i] = s;
+    }
+#pragma omp master
+    if (outer) (*outer)(begin, end);
+  }
+};
+
+}  // namespace
+
 BatchStats ParallelGradient::compute(const float* params, const float* x, const float* y,
-                                     std::int64_t rows, float* grad) {
+                                     std::int64_t rows, float* grad, GradientReady* ready) {
   const std::int64_t d = spec_.inputs(), k = spec_.label_cols();
-  const auto n = static_cast<std::int64_t>(spec_.num_params());
   const int nt = threads_;
-  if (nt == 1) return forward_backward(spec_, params, x, y, rows, grad, workspaces_[0]);
+  if (nt == 1) return forward_backward(spec_, params, x, y, rows, grad, workspaces_[0], ready);
 #pragma omp parallel num_threads(nt)
   {
     const int t = omp_get_thread_num();
     const std::int64_t lo = rows * t / nt, hi = rows * (t + 1) / nt;
     float* g = t == 0 ? grad : grads_[t - 1].data();
-    stats_[t] = forward_backward(spec_, params, x + lo * d, y + lo * k, hi - lo, g, workspaces_[t]);
-#pragma omp barrier
-#pragma omp for schedule(static)
-    for (std::int64_t i = 0; i < n; ++i) {
-      float s = grad[i];
-      for (int u = 1; u < nt; ++u) s += grads_[u - 1][i];
-      grad[i] = s;
-    }
+    ThreadSum sum;
+    sum.grad = grad;
+    sum.others = &grads_;
+    sum.outer = ready;
+    // Every thread announces every bucket (even with no rows), so the barriers match.
+    stats_[t] = forward_backward(spec_, params, x + lo * d, y + lo * k, hi - lo, g, workspaces_[t], &sum);
   }
   BatchStats total;
   for (const auto& s : stats_) {

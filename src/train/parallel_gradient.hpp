@@ -12,9 +12,11 @@ namespace dptrain {
 class ParallelGradient {
  public:
   ParallelGradient(const ModelSpec& spec, int threads, std::int64_t max_rows);
-  // Sum over `rows` rows of the loss gradient, written to `grad` (num_params values).
+  // Sum over `rows` rows of the loss gradient, written to `grad` (num_params values). If
+  // `ready` is given, it is called on the calling thread each time a bucket of `grad`
+  // (gradient_buckets order) holds the sum over all threads.
   BatchStats compute(const float* params, const float* x, const float* y, std::int64_t rows,
-                     float* grad);
+                     float* grad, GradientReady* ready = nullptr);
   int threads() const { return threads_; }
 
   // --deterministic: each row's gradient is computed on its own (so it depends only on the

@@ -17,6 +17,7 @@
 #include "dptrain/error.hpp"
 #include "dptrain/fault.hpp"
 #include "dptrain/stop_signal.hpp"
+#include "dptrain/timeline.hpp"
 #include "parallel_gradient.hpp"
 
 namespace dptrain {
@@ -151,9 +152,15 @@ class StepExchange {
     double rows = 0, loss = 0, correct = 0;
     bool failed = false, stop = false;
   };
+  // How reduce() communicates: the whole buffer in one allreduce; only the extras, the
+  // gradient buckets having been started during backprop (then it waits for all); or not at
+  // all (local SGD steps).
+  enum class Mode { Whole, ExtrasAfterBuckets, Local };
+
   // Sums over ranks. Afterwards grad() holds the global gradient sum as float.
   Totals reduce(Communicator& comm, double rows, const BatchStats& s, bool failed, bool stop,
-                bool communicate) {
+                Mode mode) {
+    const bool communicate = mode == Mode::Whole;
     Totals t;
     if (deterministic()) {
       // compute_fixed left the loss in slot n_ (fixed point); move it behind the extras.
@@ -171,13 +178,17 @@ class StepExchange {
       t = {static_cast<double>(fixed_[n_]), fixed_[n_ + 5] > 0 ? NAN : fixed_[n_ + 1] * kUnit,
            static_cast<double>(fixed_[n_ + 2]), fixed_[n_ + 3] > 0, fixed_[n_ + 4] > 0};
     } else {
-      if (failed) std::fill(grad_.begin(), grad_.end(), 0.0f);
+      if (failed && mode != Mode::ExtrasAfterBuckets) std::fill(grad_.begin(), grad_.end(), 0.0f);
       grad_[n_] = static_cast<float>(rows);
       grad_[n_ + 1] = static_cast<float>(failed ? 0.0 : s.loss);
       grad_[n_ + 2] = static_cast<float>(failed ? 0.0 : s.correct);
       grad_[n_ + 3] = failed;
       grad_[n_ + 4] = stop;
       if (communicate) comm.allreduce_sum(std::span<float>(grad_), "gradient allreduce");
+      if (mode == Mode::ExtrasAfterBuckets) {
+        comm.start_allreduce_sum(std::span<float>(grad_).subspan(n_), "gradient allreduce");
+        comm.finish_pending();
+      }
       t = {grad_[n_], grad_[n_ + 1], grad_[n_ + 2], grad_[n_ + 3] > 0, grad_[n_ + 4] > 0};
     }
     return t;
@@ -188,6 +199,18 @@ class StepExchange {
   std::size_t n_;
   std::vector<float> grad_;
   std::vector<std::int64_t> fixed_;
+};
+
+// Starts the allreduce of each gradient bucket as soon as backprop has finished it.
+struct BucketSender final : GradientReady {
+  Communicator* comm = nullptr;
+  float* grad = nullptr;
+  std::size_t started = 0;
+  void operator()(std::size_t begin, std::size_t end) override {
+    comm->start_allreduce_sum({grad + begin, end - begin}, "gradient allreduce");
+    comm->progress();
+    ++started;
+  }
 };
 
 [[noreturn]] void throw_agreed(Communicator& comm, const std::optional<std::string>& local_error) {
@@ -347,6 +370,15 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   std::vector<float> xb(static_cast<std::size_t>(std::max<std::int64_t>(1, local_batch) * D));
   std::vector<float> yb(static_cast<std::size_t>(std::max<std::int64_t>(1, local_batch) * L));
   StepExchange exchange(n_params, o.deterministic);
+  // Overlap needs a collective per step (sync grad) and float sums; with one rank there is
+  // nothing to overlap.
+  const bool overlap = o.overlap && grad_sync && !o.deterministic && p > 1;
+  const auto buckets = gradient_buckets(spec);
+  BucketSender sender;
+  sender.comm = &comm;
+  sender.grad = exchange.grad();
+  Timeline timeline(!o.timeline.empty());
+  timeline.add("read", now() - shard.io_seconds - (val ? val->io_seconds : 0.0), now());
   std::vector<float> average(grad_sync ? 0 : n_params + 2);
 
   if (log && rank == 0) {
@@ -363,6 +395,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   // Writes the training state (rank 0 alone; the outcome is agreed). In params mode it is
   // called only right after an averaging, when every rank holds the same parameters.
   auto save_state = [&](int completed_epochs, std::int64_t epoch_step) {
+    const double t_save = now();
     run_agreed(comm, [&] {
       if (rank != 0 || o.checkpoint_dir.empty()) return;
       Checkpoint c;
@@ -382,6 +415,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       prune_checkpoints(o.checkpoint_dir, o.keep_last);
       if (log) *log << "dptrain: checkpoint " << path << std::endl;
     });
+    timeline.add("checkpoint", t_save, now());
   };
 
   TrainResult result;
@@ -411,6 +445,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       const double t0 = now();
       std::int64_t m = 0;
       BatchStats stats;
+      sender.started = 0;
       if (!local_error) {
         try {
           const bool poison = fault && fault->fire(rank, global_step);
@@ -433,17 +468,27 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
           if (poison) std::fill(xb.begin(), xb.begin() + m * D, std::nanf(""));
           stats = o.deterministic
                       ? gradient.compute_fixed(params.data(), xb.data(), yb.data(), m, exchange.fixed())
-                      : gradient.compute(params.data(), xb.data(), yb.data(), m, exchange.grad());
+                      : gradient.compute(params.data(), xb.data(), yb.data(), m, exchange.grad(),
+                                         overlap ? &sender : nullptr);
         } catch (const std::exception& e) {
           local_error = e.what();
         }
       }
       const double t1 = now();
       compute_s += t1 - t0;
+      timeline.add("forward/backward", t0, t1);
+      if (overlap)  // a rank that failed before backprop still starts every bucket, in order
+        for (std::size_t b = sender.started; b < buckets.size(); ++b)
+          sender(buckets[b].first, buckets[b].second);
+      const auto mode = !grad_sync ? StepExchange::Mode::Local
+                        : overlap  ? StepExchange::Mode::ExtrasAfterBuckets
+                                   : StepExchange::Mode::Whole;
       const auto totals = exchange.reduce(comm, static_cast<double>(m), stats, local_error.has_value(),
-                                          StopSignal::requested(), grad_sync);
+                                          StopSignal::requested(), mode);
       if (grad_sync) {
-        comm_s += now() - t1;
+        const double t_done = now();
+        comm_s += t_done - t1;
+        timeline.add("allreduce wait", t1, t_done);
         if (totals.failed) throw_agreed(comm, local_error);
       }
 
@@ -475,6 +520,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       }
       ++global_step;
       compute_s += now() - t2;
+      timeline.add("update", t2, now());
 
       bool stop = grad_sync && totals.stop;
       bool synced = grad_sync;  // every rank holds the same parameters now
@@ -489,6 +535,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
         const float inv = 1.0f / static_cast<float>(p);
         for (std::size_t i = 0; i < n_params; ++i) params[i] = average[i] * inv;
         comm_s += now() - t3;
+        timeline.add("parameter averaging", t3, now());
         stop = average[n_params + 1] > 0;
         synced = true;
       }
@@ -558,6 +605,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       report.val_loss = vs[0] / std::max(vs[2], 1.0);
       if (spec.classifier()) report.val_accuracy = vs[1] / std::max(vs[2], 1.0);
       compute_s += now() - t_val;
+      timeline.add("validation", t_val, now());
     }
 
     // Rank 0 reports the slowest rank's times: the job runs at that pace.
@@ -610,6 +658,10 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     });
   }
 
+  if (timeline.enabled()) {
+    timeline.write(o.timeline, comm);
+    say("timeline written to " + o.timeline);
+  }
   result.spec = spec;
   result.params = std::move(params);
   return result;
