@@ -54,6 +54,7 @@ struct EpochReport {
   double samples_per_s = 0;
   double epoch_s = 0, compute_s = 0, comm_s = 0, io_s = 0;
   double lr = 0;
+  double peak_rss_mb = 0;  // the largest peak resident memory of any rank so far
   std::int64_t skipped_steps = 0;
   int ranks = 1, threads = 1;
 };

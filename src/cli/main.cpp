@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   cli::add_train_command(app, run);
   cli::add_gen_command(app, run);
   cli::add_convert_command(app, run);
+  cli::add_bench_command(app, run);
 
   try {
     app.parse(argc, argv);

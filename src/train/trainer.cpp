@@ -64,6 +64,21 @@ std::string json_number(double v) {
 
 std::string json_optional(const std::optional<double>& v) { return v ? json_number(*v) : "null"; }
 
+// Peak resident set size of this process (VmHWM), in MiB.
+double peak_rss_mb() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmHWM:") {
+      double kb = 0;
+      status >> kb;
+      return kb / 1024.0;
+    }
+    status.ignore(1 << 16, '\n');
+  }
+  return 0;
+}
+
 bool all_finite(const float* g, std::size_t n) {
   float sum = 0;
   for (std::size_t i = 0; i < n; ++i) sum += g[i] * 0.0f;  // NaN or Inf anywhere makes this NaN
@@ -81,7 +96,8 @@ std::string to_json(const EpochReport& r) {
     << ", \"samples_per_s\": " << json_number(r.samples_per_s)
     << ", \"epoch_s\": " << json_number(r.epoch_s) << ", \"compute_s\": " << json_number(r.compute_s)
     << ", \"comm_s\": " << json_number(r.comm_s) << ", \"io_s\": " << json_number(r.io_s)
-    << ", \"lr\": " << json_number(r.lr) << ", \"skipped_steps\": " << r.skipped_steps
+    << ", \"lr\": " << json_number(r.lr) << ", \"peak_rss_mb\": " << json_number(r.peak_rss_mb)
+    << ", \"skipped_steps\": " << r.skipped_steps
     << ", \"ranks\": " << r.ranks << ", \"threads\": " << r.threads << "}";
   return s.str();
 }
@@ -609,8 +625,9 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     }
 
     // Rank 0 reports the slowest rank's times: the job runs at that pace.
-    std::vector<double> times = {compute_s, comm_s};
+    std::vector<double> times = {compute_s, comm_s, peak_rss_mb()};
     comm.allreduce_max(times, "epoch timing");
+    report.peak_rss_mb = times[2];
     report.epoch_s = now() - t_epoch;
     report.compute_s = times[0];
     report.comm_s = times[1];

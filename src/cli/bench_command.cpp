@@ -1,0 +1,75 @@
+// `dptrain bench gemm`: the roofline the benchmarks compare against — Eigen's single-thread
+// float GEMM on the shapes of one MLP training step.
+#include <Eigen/Core>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+#include "dptrain/error.hpp"
+#include "dptrain/model.hpp"
+
+namespace dptrain::cli {
+namespace {
+
+using Mat = Eigen::MatrixXf;
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// GFLOP/s of the three products of a dense layer's step (forward, weight gradient, input
+// gradient) for every layer of `spec` at `rows` rows, measured over at least `min_s`.
+double step_gemm_gflops(const ModelSpec& spec, std::int64_t rows, double min_s) {
+  std::vector<Mat> w, a, z, d;
+  for (std::size_t l = 0; l < spec.layers(); ++l) {
+    w.push_back(Mat::Random(spec.widths[l + 1], spec.widths[l]));
+    a.push_back(Mat::Random(spec.widths[l], rows));
+    z.push_back(Mat::Zero(spec.widths[l + 1], rows));
+    d.push_back(Mat::Zero(spec.widths[l], rows));
+  }
+  Mat gw;
+  double flops = 0;
+  long reps = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (seconds_since(start) < min_s || reps < 3) {
+    for (std::size_t l = 0; l < spec.layers(); ++l) {
+      z[l].noalias() = w[l] * a[l];
+      gw.noalias() = z[l] * a[l].transpose();
+      d[l].noalias() = w[l].transpose() * z[l];
+      flops += 6.0 * static_cast<double>(spec.widths[l] * spec.widths[l + 1] * rows);
+    }
+    ++reps;
+  }
+  return flops / seconds_since(start) / 1e9;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, Runner& run) {
+  auto* cmd = app.add_subcommand("bench", "Measure the single-core Eigen GEMM roofline for a model's step");
+  auto model = std::make_shared<std::string>("mlp:256,128");
+  auto features = std::make_shared<std::int64_t>(784);
+  auto classes = std::make_shared<std::int64_t>(10);
+  auto rows = std::make_shared<std::int64_t>(128);
+  auto seconds = std::make_shared<double>(2.0);
+  cmd->add_option("--model", *model, "Model whose layer shapes are measured")->capture_default_str();
+  cmd->add_option("--features", *features, "Input width")->capture_default_str();
+  cmd->add_option("--classes", *classes, "Output width")->capture_default_str();
+  cmd->add_option("--rows", *rows, "Rows per product (a rank's share of the batch)")->capture_default_str();
+  cmd->add_option("--seconds", *seconds, "Measuring time")->capture_default_str();
+  cmd->callback([=, &run] {
+    run = [=](MpiCommunicator& comm) {
+      return run_on_rank0(comm, [=] {
+        Eigen::setNbThreads(1);
+        const ModelSpec spec = make_model_spec(*model, *features, *classes,
+                                               LossKind::SoftmaxCrossEntropy, Activation::ReLU);
+        const double gflops = step_gemm_gflops(spec, *rows, *seconds);
+        std::printf("{\"model\": \"%s\", \"rows\": %lld, \"gemm_gflops_per_core\": %.2f}\n",
+                    spec.describe().c_str(), static_cast<long long>(*rows), gflops);
+      });
+    };
+  });
+}
+
+}  // namespace dptrain::cli
