@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   cli::add_train_command(app, run);
   cli::add_gen_command(app, run);
   cli::add_convert_command(app, run);
+  cli::add_eval_command(app, run);
+  cli::add_predict_command(app, run);
 
   try {
     app.parse(argc, argv);
