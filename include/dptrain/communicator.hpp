@@ -39,6 +39,12 @@ class Communicator {
   // Every rank receives every rank's string, in rank order.
   virtual std::vector<std::string> allgather(const std::string& text) = 0;
   virtual void barrier() = 0;
+
+  // Point-to-point: `data` goes to rank `dest`, which must call recv with the same length.
+  // Messages between two ranks arrive in the order they were sent. The defaults throw, so
+  // communicators that need no point-to-point transfers need not implement them.
+  virtual void send(std::span<const float> data, int dest, const char* phase);
+  virtual void recv(std::span<float> data, int source, const char* phase);
 };
 
 // Each rank says whether it failed (with a message). Returns, on every rank, the

@@ -38,6 +38,8 @@ class MpiCommunicator : public Communicator {
   void broadcast(std::string& text, int root) override;
   std::vector<std::string> allgather(const std::string& text) override;
   void barrier() override;
+  void send(std::span<const float> data, int dest, const char* phase) override;
+  void recv(std::span<float> data, int source, const char* phase) override;
 
   void set_stall_timeout(double seconds);
   std::string processor_name() const;

@@ -16,6 +16,8 @@ void add_train_command(CLI::App& app, Runner& run);
 void add_gen_command(CLI::App& app, Runner& run);
 void add_convert_command(CLI::App& app, Runner& run);
 void add_bench_command(CLI::App& app, Runner& run);
+void add_eval_command(CLI::App& app, Runner& run);
+void add_predict_command(CLI::App& app, Runner& run);
 
 // Runs `work` on rank 0 only (file writers), agreeing on the outcome.
 int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work);

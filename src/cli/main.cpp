@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   cli::add_gen_command(app, run);
   cli::add_convert_command(app, run);
   cli::add_bench_command(app, run);
+  cli::add_eval_command(app, run);
+  cli::add_predict_command(app, run);
 
   try {
     app.parse(argc, argv);

@@ -3,7 +3,9 @@
 // poisons the group so the others leave their barrier with an exception instead of hanging.
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -23,6 +25,8 @@ struct Shared {
   bool poisoned = false;
   std::vector<const void*> slots;
   std::vector<std::string> strings;
+  // Point-to-point messages in flight, by (source, dest); sends never block.
+  std::map<std::pair<int, int>, std::deque<std::vector<float>>> mail;
 
   void wait() {
     std::unique_lock lock(mutex);
@@ -36,6 +40,20 @@ struct Shared {
     }
     cv.wait(lock, [&] { return generation != gen || poisoned; });
     if (poisoned) throw std::runtime_error("local group poisoned by a failed rank");
+  }
+  void post(int source, int dest, std::vector<float> message) {
+    std::lock_guard lock(mutex);
+    mail[{source, dest}].push_back(std::move(message));
+    cv.notify_all();
+  }
+  std::vector<float> take(int source, int dest) {
+    std::unique_lock lock(mutex);
+    auto& queue = mail[{source, dest}];
+    cv.wait(lock, [&] { return !queue.empty() || poisoned; });
+    if (queue.empty()) throw std::runtime_error("local group poisoned by a failed rank");
+    std::vector<float> message = std::move(queue.front());
+    queue.pop_front();
+    return message;
   }
   void poison() {
     std::lock_guard lock(mutex);
@@ -87,6 +105,17 @@ class LocalCommunicator final : public Communicator {
     return all;
   }
   void barrier() override { shared_->wait(); }
+  void send(std::span<const float> d, int dest, const char*) override {
+    shared_->post(rank_, dest, std::vector<float>(d.begin(), d.end()));
+  }
+  void recv(std::span<float> d, int source, const char* phase) override {
+    const std::vector<float> message = shared_->take(source, rank_);
+    if (message.size() != d.size())
+      throw std::runtime_error(std::string(phase) + ": expected " + std::to_string(d.size()) +
+                               " values from rank " + std::to_string(source) + ", received " +
+                               std::to_string(message.size()));
+    std::copy(message.begin(), message.end(), d.begin());
+  }
   void poison() { shared_->poison(); }
 
  private:

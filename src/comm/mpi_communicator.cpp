@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +30,15 @@ constexpr std::size_t kMaxPieceBytes = 16u << 20;
 
 // The exit code of a job aborted because a rank stalled or died inside a collective.
 constexpr int kStallExitCode = 3;
+// Tag of point-to-point messages on our private communicator (collectives do not use tags).
+constexpr int kPointToPointTag = 17;
+
+int message_count(std::size_t n, const char* phase) {
+  if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw Error(std::string(phase) + ": message of " + std::to_string(n) +
+                " values is too large for one MPI message");
+  return static_cast<int>(n);
+}
 
 }  // namespace
 
@@ -53,12 +63,12 @@ struct MpiCommunicator::Impl {
 
   // Waits for `request`, polling; past the stall timeout, reports and aborts the job:
   // a peer that never arrives cannot be recovered from inside MPI.
-  void wait(MPI_Request& request, const char* phase) {
+  void wait(MPI_Request& request, const char* phase, MPI_Status* status = MPI_STATUS_IGNORE) {
     const auto start = std::chrono::steady_clock::now();
     int done = 0;
     long polls = 0;
     while (true) {
-      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      check(MPI_Test(&request, &done, status), "MPI_Test");
       if (done) return;
       if (++polls % 1024 == 0) {
         const double waited =
@@ -229,6 +239,29 @@ void MpiCommunicator::barrier() {
   MPI_Request request;
   check(MPI_Ibarrier(impl_->comm, &request), "MPI_Ibarrier");
   impl_->wait(request, "barrier");
+}
+
+void MpiCommunicator::send(std::span<const float> d, int dest, const char* phase) {
+  MPI_Request request;
+  check(MPI_Isend(d.data(), message_count(d.size(), phase), MPI_FLOAT, dest, kPointToPointTag,
+                  impl_->comm, &request),
+        "MPI_Isend");
+  impl_->wait(request, phase);
+}
+
+void MpiCommunicator::recv(std::span<float> d, int source, const char* phase) {
+  MPI_Request request;
+  MPI_Status status;
+  const int expected = message_count(d.size(), phase);
+  check(MPI_Irecv(d.data(), expected, MPI_FLOAT, source, kPointToPointTag, impl_->comm, &request),
+        "MPI_Irecv");
+  impl_->wait(request, phase, &status);
+  int count = 0;
+  MPI_Get_count(&status, MPI_FLOAT, &count);
+  if (count != expected)
+    throw Error(std::string(phase) + ": expected " + std::to_string(expected) +
+                " values from rank " + std::to_string(source) + ", received " +
+                std::to_string(count));
 }
 
 std::string MpiCommunicator::processor_name() const {

@@ -1,0 +1,87 @@
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "dptrain/error.hpp"
+#include "dptrain/evaluation.hpp"
+
+namespace dptrain::cli {
+namespace {
+
+struct EvalCommandOptions {
+  EvalOptions eval;
+  std::string data;
+  bool json = false;
+  double stall_timeout = 300;
+};
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    if (static_cast<unsigned char>(ch) < 0x20) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", ch);
+      out += esc;
+      continue;
+    }
+    out += ch;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app, Runner& run) {
+  auto* cmd = app.add_subcommand(
+      "eval", "Score a trained model on labelled HDF5 data: loss, accuracy, per-class precision/"
+              "recall/F1 and confusion matrix, or MSE/MAE/R^2 (run under mpirun)");
+  auto c = std::make_shared<EvalCommandOptions>();
+  EvalOptions& o = c->eval;
+  o.threads = default_thread_count();
+  cmd->add_option("--model,-m", o.model, "Checkpoint (model) file written by dptrain train")
+      ->required();
+  cmd->add_option("--data,-d", c->data, "Labelled HDF5 file(s): a.h5,b.h5 or a glob")->required();
+  cmd->add_option("--features-name", o.data.features_name, "Features dataset [N, D]")
+      ->capture_default_str();
+  cmd->add_option("--labels-name", o.data.labels_name, "Labels dataset [N] or [N, K]")
+      ->capture_default_str();
+  cmd->add_option("--threads,-t", o.threads, "OpenMP threads per rank (default: OMP_NUM_THREADS or 1)")
+      ->capture_default_str();
+  cmd->add_option("--block-rows", o.block_rows, "Rows each rank reads and scores at a time")
+      ->capture_default_str();
+  cmd->add_flag("--json", c->json, "Print one JSON object instead of the table");
+  cmd->add_option("--stall-timeout", c->stall_timeout,
+                  "Seconds to wait for a rank in a collective before aborting the job (0: forever)")
+      ->capture_default_str();
+  cmd->callback([&run, c] {
+    run = [c](MpiCommunicator& comm) {
+      EvalOptions o = c->eval;
+      comm.set_stall_timeout(c->stall_timeout);
+      run_agreed(comm, [&] { o.data.files = expand_file_list(c->data); });
+      const EvalResult r = evaluate(o, comm);
+      if (comm.rank() != 0) return 0;
+      if (c->json) {
+        std::string files = "[";
+        for (const auto& f : o.data.files) files += (files.size() > 1 ? ", " : "") + json_string(f);
+        std::ostringstream head;
+        head << "{\"model\": " << json_string(o.model)
+             << ", \"model_description\": " << json_string(r.spec.describe())
+             << ", \"data\": " << files << "], \"ranks\": " << comm.size()
+             << ", \"threads\": " << o.threads << ", \"seconds\": " << r.seconds << ", ";
+        std::cout << head.str() << to_json(r.metrics).substr(1) << std::endl;
+        return 0;
+      }
+      std::cout << "model     " << o.model << " (" << r.spec.describe() << ")\n";
+      std::cout << "data      ";
+      for (std::size_t i = 0; i < o.data.files.size(); ++i) std::cout << (i ? "," : "") << o.data.files[i];
+      std::cout << "  (" << comm.size() << " rank(s) x " << o.threads << " thread(s), " << std::fixed
+                << std::setprecision(3) << r.seconds << " s)\n"
+                << format_table(r.metrics) << std::flush;
+      return 0;
+    };
+  });
+}
+
+}  // namespace dptrain::cli

@@ -1,0 +1,297 @@
+#include "dptrain/prediction.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+
+#include "dptrain/checkpoint.hpp"
+#include "dptrain/error.hpp"
+#include "dptrain/evaluation.hpp"
+#include "dptrain/hdf5.hpp"
+
+namespace dptrain {
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+constexpr const char* kGatherPhase = "prediction gather";
+
+void append_float(std::string& s, float v) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  s.append(buf, ec == std::errc() ? end : buf);
+}
+
+// Where rank 0 puts the rows it writes, in order.
+class PredictionSink {
+ public:
+  virtual ~PredictionSink() = default;
+  // `outputs` is rows x spec.outputs() model outputs.
+  virtual void append(const float* outputs, std::int64_t rows) = 0;
+};
+
+class H5Sink final : public PredictionSink {
+ public:
+  H5Sink(H5Writer& w, const ModelSpec& spec) : w_(w), spec_(spec) {
+    if (spec.classifier()) {
+      w.create_growing("/predictions", 0, true, {});
+      w.create_growing("/probabilities", spec.classes(), false, {});
+    } else {
+      w.create_growing("/predictions", spec.outputs(), false, {});
+    }
+  }
+  void append(const float* outputs, std::int64_t rows) override {
+    if (rows == 0) return;
+    if (!spec_.classifier()) {
+      w_.append_rows("/predictions", rows, outputs);
+      return;
+    }
+    const std::int64_t k = spec_.outputs(), c = spec_.classes();
+    ids_.resize(static_cast<std::size_t>(rows));
+    probabilities_.resize(static_cast<std::size_t>(rows * c));
+    for (std::int64_t r = 0; r < rows; ++r) {
+      ids_[static_cast<std::size_t>(r)] = predicted_class(spec_, outputs + r * k);
+      class_probabilities(spec_, outputs + r * k, probabilities_.data() + r * c);
+    }
+    w_.append_rows("/predictions", rows, ids_.data());
+    w_.append_rows("/probabilities", rows, probabilities_.data());
+  }
+
+ private:
+  H5Writer& w_;
+  const ModelSpec& spec_;
+  std::vector<std::int64_t> ids_;
+  std::vector<float> probabilities_;
+};
+
+class CsvSink final : public PredictionSink {
+ public:
+  CsvSink(std::ostream& out, const ModelSpec& spec) : out_(out), spec_(spec) {
+    out_ << prediction_csv_header(spec);
+  }
+  void append(const float* outputs, std::int64_t rows) override {
+    text_.clear();
+    for (std::int64_t r = 0; r < rows; ++r)
+      append_prediction_csv(spec_, outputs + r * spec_.outputs(), text_);
+    out_.write(text_.data(), static_cast<std::streamsize>(text_.size()));
+  }
+
+ private:
+  std::ostream& out_;
+  const ModelSpec& spec_;
+  std::string text_;
+};
+
+// The text-file counterpart of write_file_atomically: temporary file in the same folder,
+// fsync, rename over `path`, fsync the folder.
+void write_text_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string temp_name = ".";
+  temp_name += target.filename().string();
+  temp_name += ".tmp." + std::to_string(::getpid());
+  const fs::path temp = folder / temp_name;
+  try {
+    {
+      std::ofstream out(temp, std::ios::trunc | std::ios::binary);
+      if (!out) throw DataError(path + ": cannot create temporary file " + temp.string());
+      write(out);
+      out.flush();
+      if (!out) throw DataError(path + ": cannot write temporary file " + temp.string());
+    }
+    const int fd = ::open(temp.c_str(), O_RDONLY);
+    if (fd < 0 || ::fsync(fd) != 0) {
+      if (fd >= 0) ::close(fd);
+      throw DataError(path + ": cannot sync temporary file " + temp.string());
+    }
+    ::close(fd);
+    std::error_code ec;
+    fs::rename(temp, target, ec);
+    if (ec) throw DataError(path + ": cannot rename temporary file into place: " + ec.message());
+    const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw;
+  }
+}
+
+std::string resolve_format(const PredictOptions& o) {
+  if (o.out_format == "h5" || o.out_format == "csv") return o.out_format;
+  if (o.out_format != "auto")
+    throw ConfigError("--out-format '" + o.out_format + "': expected auto, h5 or csv");
+  const std::string ext = std::filesystem::path(o.out).extension().string();
+  return ext == ".csv" || ext == ".CSV" ? "csv" : "h5";
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string s;
+  for (const auto& i : items) s += (s.empty() ? "" : ",") + i;
+  return s;
+}
+
+}  // namespace
+
+std::string prediction_csv_header(const ModelSpec& spec) {
+  std::string s = spec.classifier() ? "prediction" : "";
+  const std::int64_t n = spec.classifier() ? spec.classes() : spec.outputs();
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (!s.empty()) s += ',';
+    s += spec.classifier() ? "p_" : "value_";
+    s += std::to_string(i);
+  }
+  s += '\n';
+  return s;
+}
+
+void append_prediction_csv(const ModelSpec& spec, const float* output, std::string& line) {
+  if (spec.classifier()) {
+    line += std::to_string(predicted_class(spec, output));
+    float p[2];
+    const float* probabilities = output;
+    if (spec.loss == LossKind::BinaryCrossEntropy) {
+      class_probabilities(spec, output, p);
+      probabilities = p;
+    }
+    for (std::int64_t i = 0; i < spec.classes(); ++i) {
+      line += ',';
+      append_float(line, probabilities[i]);
+    }
+  } else {
+    for (std::int64_t i = 0; i < spec.outputs(); ++i) {
+      if (i) line += ',';
+      append_float(line, output[i]);
+    }
+  }
+  line += '\n';
+}
+
+PredictReport predict_to_file(const PredictOptions& o, Communicator& comm) {
+  const double t0 = now();
+  const int p = comm.size(), rank = comm.rank();
+  PredictReport report;
+  Checkpoint model;
+  DataDescription desc;
+  std::vector<float> outputs;  // this rank's shard, rows x outputs
+  double read_s = 0, score_s = 0;
+
+  // Phase 1: options, model, data and this rank's outputs. Errors are agreed here, before
+  // the gather starts, so a bad row on any rank stops every rank together.
+  run_agreed(comm, [&] {
+    report.format = resolve_format(o);
+    if (o.out.empty()) throw ConfigError("--out: no output file given");
+    if (o.threads < 1) throw ConfigError("--threads must be at least 1");
+    if (o.block_rows < 1) throw ConfigError("--block-rows must be at least 1");
+    if (rank == 0) {
+      const auto folder = std::filesystem::path(o.out).parent_path();
+      if (!folder.empty() && !std::filesystem::is_directory(folder))
+        throw ConfigError("--out " + o.out + ": folder " + folder.string() + " does not exist");
+    }
+    model = load_checkpoint(o.model);
+    DataOptions data = o.data;
+    data.labels_required = false;
+    desc = describe_data(data);
+    desc.label_cols = 0;  // predictions never read labels
+    check_model_matches_data(model.spec, o.model, desc, data);
+    Scorer scorer(model.spec, model.params, o.threads);
+    const ShardRange mine = shard_range(desc.rows, p, rank);
+    const std::int64_t k = model.spec.outputs();
+    outputs.resize(static_cast<std::size_t>(mine.size() * k));
+    for (std::int64_t lo = mine.begin; lo < mine.end; lo += o.block_rows) {
+      const std::int64_t hi = std::min(mine.end, lo + o.block_rows);
+      const double t_read = now();
+      const Shard block = load_shard(data, desc, ShardRange{lo, hi});
+      const double t_score = now();
+      scorer.score(block.features.data(), block.rows(), outputs.data() + (lo - mine.begin) * k);
+      read_s += t_score - t_read;
+      score_s += now() - t_score;
+    }
+  });
+  const double t1 = now();
+  report.spec = model.spec;
+  report.rows = desc.rows;
+
+  // Phase 2: the ordered gather. Rank 0 writes; if writing fails it keeps receiving (and
+  // discarding) the remaining blocks, so the senders finish and the failure is agreed.
+  const ModelSpec& spec = model.spec;
+  const std::int64_t k = spec.outputs();
+  const auto blocks_of = [&](int r) {
+    const ShardRange range = shard_range(desc.rows, p, r);
+    std::vector<std::pair<std::int64_t, std::int64_t>> blocks;  // (first local row, rows)
+    for (std::int64_t lo = 0; lo < range.size(); lo += o.block_rows)
+      blocks.emplace_back(lo, std::min(o.block_rows, range.size() - lo));
+    return blocks;
+  };
+  std::optional<std::string> error;
+  if (rank == 0) {
+    std::vector<std::size_t> received(static_cast<std::size_t>(p), 0);
+    std::vector<float> buffer;
+    const auto receive = [&](int r, std::int64_t rows) {
+      buffer.resize(static_cast<std::size_t>(rows * k));
+      comm.recv(buffer, r, kGatherPhase);
+      ++received[static_cast<std::size_t>(r)];
+    };
+    const auto write_all = [&](PredictionSink& sink) {
+      for (const auto& [lo, rows] : blocks_of(0)) sink.append(outputs.data() + lo * k, rows);
+      for (int r = 1; r < p; ++r)
+        for (const auto& [lo, rows] : blocks_of(r)) {
+          receive(r, rows);
+          sink.append(buffer.data(), rows);
+        }
+    };
+    try {
+      if (report.format == "csv") {
+        write_text_atomically(o.out, [&](std::ostream& out) {
+          CsvSink sink(out, spec);
+          write_all(sink);
+        });
+      } else {
+        write_file_atomically(o.out, [&](H5Writer& w) {
+          H5Sink sink(w, spec);
+          write_all(sink);
+          w.set_attribute("/", "model", o.model);
+          w.set_attribute("/", "model_description", spec.describe());
+          w.set_attribute("/", "data", join(o.data.files));
+          w.set_attribute("/", "rows", std::vector<std::int64_t>{desc.rows});
+        });
+      }
+    } catch (const std::exception& e) {
+      error = e.what();
+      for (int r = 1; r < p; ++r) {
+        const auto blocks = blocks_of(r);
+        for (std::size_t b = received[static_cast<std::size_t>(r)]; b < blocks.size(); ++b)
+          receive(r, blocks[b].second);
+      }
+    }
+  } else {
+    for (const auto& [lo, rows] : blocks_of(rank))
+      comm.send(std::span<const float>(outputs.data() + lo * k, static_cast<std::size_t>(rows * k)),
+                0, kGatherPhase);
+  }
+  if (auto failure = agree_on_failure(comm, error))
+    throw CollectiveFailure(failure->rank, failure->message);
+
+  std::vector<double> times = {read_s, score_s, now() - t1};
+  comm.allreduce_max(times, "prediction timing");
+  report.read_seconds = times[0];
+  report.score_seconds = times[1];
+  report.write_seconds = times[2];
+  report.seconds = now() - t0;
+  return report;
+}
+
+}  // namespace dptrain
