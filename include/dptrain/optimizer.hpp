@@ -37,11 +37,16 @@ double clip_gradient_norm(std::span<float> grad, double max_norm);
 struct ScheduleOptions {
   std::string name = "constant";  // constant | step | cosine
   double lr = 0.1;
-  double warmup_epochs = 0;       // linear ramp from lr/steps to lr over this many epochs
+  double warmup_epochs = 0;       // linear ramp from 0 (floored at lr/1000) to lr over this many epochs
   double step_epochs = 10;        // step: multiply by gamma every this many epochs
   double gamma = 0.1;             // step
   double min_lr = 0;              // cosine floor
 };
+
+// Throws ConfigError naming the option when a name or hyperparameter is out of range, so a
+// bad option fails before training starts (the trainer calls these in its agreed setup).
+void validate(const OptimizerOptions& options);
+void validate(const ScheduleOptions& schedule);
 
 // Learning rate at a point in training, measured in (fractional) epochs.
 double learning_rate(const ScheduleOptions& s, double epoch, double total_epochs);

@@ -4,6 +4,8 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "dptrain/model.hpp"
 
@@ -74,13 +76,15 @@ BatchStats apply_loss(const ModelSpec& spec, Eigen::Map<Mat<T>>& z, const T* y, 
         auto col = z.col(j);
         Eigen::Index best = 0;
         const T m = col.maxCoeff(&best);
+        const auto label = y ? static_cast<Eigen::Index>(y[j]) : 0;
+        const T label_logit = col(label);
         col.array() = (col.array() - m).exp();
         const T sum = col.sum();
         col /= sum;  // probabilities
         if (probs) std::copy(col.data(), col.data() + k, probs + j * k);
         if (!y) continue;
-        const auto label = static_cast<Eigen::Index>(y[j]);
-        stats.loss += -std::log(std::max(static_cast<double>(col(label)), 1e-300));
+        // -log p(label) as log-sum-exp: exact even where p(label) underflows to zero.
+        stats.loss += std::log(static_cast<double>(sum)) + static_cast<double>(m - label_logit);
         stats.correct += best == label ? 1.0 : 0.0;
         if (gradient) col(label) -= T(1);
       }
@@ -88,6 +92,14 @@ BatchStats apply_loss(const ModelSpec& spec, Eigen::Map<Mat<T>>& z, const T* y, 
     }
   }
   return stats;
+}
+
+// The workspace's buffers are sized once; more rows would write past them.
+template <class T>
+void check_capacity(std::int64_t rows, const Workspace<T>& ws) {
+  if (rows > ws.max_rows())
+    throw std::logic_error("model workspace holds " + std::to_string(ws.max_rows()) +
+                           " rows; asked for " + std::to_string(rows));
 }
 
 // Runs the layers; leaves hidden activations and output logits in ws.activations.
@@ -171,18 +183,20 @@ void first_layer_gradient(const ModelSpec& spec, const Eigen::Map<Mat<T>>& delta
 template <class T>
 BatchStats forward_backward(const ModelSpec& spec, const T* params, const T* x, const T* y,
                             std::int64_t rows, T* grad, Workspace<T>& ws, GradientReady* ready) {
-  Eigen::Map<Vec<T>>(grad, static_cast<Eigen::Index>(spec.num_params())).setZero();
   if (rows == 0) {
+    Eigen::Map<Vec<T>>(grad, static_cast<Eigen::Index>(spec.num_params())).setZero();
     if (ready)
       for (const auto& [begin, end] : gradient_buckets(spec)) (*ready)(begin, end);
     return {};
   }
+  check_capacity(rows, ws);
   run_layers(spec, params, x, rows, ws);
   const std::size_t last = spec.layers() - 1;
   Eigen::Map<Mat<T>> logits(ws.activations[last].data(), spec.outputs(), rows);
   const BatchStats stats = apply_loss(spec, logits, y, true, static_cast<T*>(nullptr));
 
-  // Backward: ws.activations[l] holds dLoss/dz for layer l once we reach it.
+  // Backward: ws.activations[l] holds dLoss/dz for layer l once we reach it. Every layer's
+  // weight and bias gradients are assigned (not accumulated), so `grad` needs no zeroing.
   for (std::size_t l = last + 1; l-- > 0;) {
     const auto in = spec.widths[l], out = spec.widths[l + 1];
     Eigen::Map<Mat<T>> delta(ws.activations[l].data(), out, rows);
@@ -212,6 +226,7 @@ template <class T>
 BatchStats forward(const ModelSpec& spec, const T* params, const T* x, const T* y,
                    std::int64_t rows, Workspace<T>& ws, T* outputs) {
   if (rows == 0) return {};
+  check_capacity(rows, ws);
   run_layers(spec, params, x, rows, ws);
   Eigen::Map<Mat<T>> logits(ws.activations[spec.layers() - 1].data(), spec.outputs(), rows);
   return apply_loss(spec, logits, y, false, outputs);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "dptrain/error.hpp"
 
@@ -92,6 +93,36 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& o, std::size_t
   if (o.name == "adam") return std::make_unique<Adam>(n, o, false);
   if (o.name == "adamw") return std::make_unique<Adam>(n, o, true);
   throw ConfigError("--optimizer '" + o.name + "': expected sgd, momentum, nesterov, adam or adamw");
+}
+
+namespace {
+
+void require(bool ok, const std::string& option, double value, const char* expected) {
+  if (!ok || std::isnan(value)) {
+    std::ostringstream s;
+    s << option << " " << value << ": expected " << expected;
+    throw ConfigError(s.str());
+  }
+}
+
+}  // namespace
+
+void validate(const OptimizerOptions& o) {
+  make_optimizer(o, 0);  // checks the name
+  require(o.momentum >= 0 && o.momentum < 1, "--momentum", o.momentum, "a value in [0, 1)");
+  require(o.beta1 >= 0 && o.beta1 < 1, "--beta1", o.beta1, "a value in [0, 1)");
+  require(o.beta2 >= 0 && o.beta2 < 1, "--beta2", o.beta2, "a value in [0, 1)");
+  require(o.eps > 0, "--eps", o.eps, "a positive value");
+  require(o.weight_decay >= 0, "--weight-decay", o.weight_decay, "a value >= 0");
+}
+
+void validate(const ScheduleOptions& s) {
+  learning_rate(s, 0, 1);  // checks the name
+  require(s.lr > 0 && std::isfinite(s.lr), "--lr", s.lr, "a positive value");
+  require(s.warmup_epochs >= 0, "--warmup-epochs", s.warmup_epochs, "a value >= 0");
+  require(s.step_epochs > 0, "--lr-step-epochs", s.step_epochs, "a positive value");
+  require(s.gamma > 0, "--lr-gamma", s.gamma, "a positive value");
+  require(s.min_lr >= 0 && s.min_lr <= s.lr, "--min-lr", s.min_lr, "a value in [0, --lr]");
 }
 
 double clip_gradient_norm(std::span<float> grad, double max_norm) {

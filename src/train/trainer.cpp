@@ -121,7 +121,7 @@ void check_labels(const ModelSpec& spec, const Shard& shard, const DataOptions& 
       throw DataError(shard.locate(options, shard.range.begin + r) + ": label " +
                       json_number(y) + " in '" + options.labels_name + "' is not a class id; expected an integer in [0, " +
                       std::to_string(spec.classes()) + ")" +
-                      (spec.loss == LossKind::BinaryCrossEntropy ? " (logistic takes 0/1 labels)"
+                      (spec.loss == LossKind::BinaryCrossEntropy ? " (logistic and --loss bce take 0/1 labels)"
                                                                  : " (set --classes or fix the labels)"));
   }
 }
@@ -281,6 +281,9 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     if (o.resume == "auto" && o.checkpoint_dir.empty())
       throw ConfigError("--resume auto needs --checkpoint-dir");
     if (!o.checkpoint_dir.empty()) std::filesystem::create_directories(o.checkpoint_dir);
+    if (!(o.clip_norm >= 0)) throw ConfigError("--clip-norm must be >= 0 (0: off)");
+    validate(o.optimizer);
+    validate(o.schedule);
     fault = FaultPlan::from_environment();
     desc = describe_data(o.data);
     if (desc.rows == 0) throw DataError(o.data.files[0] + ": the dataset has no rows");
@@ -323,6 +326,9 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       outputs = o.classes > 0 ? o.classes : static_cast<std::int64_t>(max_label[0]) + 1;
     }
     spec = make_model_spec(o.model, desc.cols, outputs, mlp_loss, parse_activation(o.activation));
+    if (o.loss != "auto" && spec.loss != mlp_loss)
+      throw ConfigError("--loss " + o.loss + " does not fit --model " + o.model + ", which trains with " +
+                        to_string(spec.loss) + "; --loss chooses the output of mlp models");
     check_labels(spec, shard, o.data);
     if (val) check_labels(spec, *val, val_options);
   });

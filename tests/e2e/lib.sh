@@ -28,9 +28,9 @@ expect_failure() {
   [ "$code" -ne 124 ] || fail "$name: hung (timeout)"
   [ "$code" -ne 0 ] || fail "$name: exit code 0, expected failure"
   local count
-  count=$(grep -cE "$pattern" "$out" || true)
+  count=$(grep -cE -- "$pattern" "$out" || true)
   [ "$count" -eq 1 ] || { cat "$out" >&2; fail "$name: expected message /$pattern/ once, saw it $count times"; }
-  pass "$name (exit $code): $(grep -E "$pattern" "$out")"
+  pass "$name (exit $code): $(grep -E -- "$pattern" "$out")"
 }
 
 # py CODE : run a Python snippet with h5py/numpy available (Debian's python3).
