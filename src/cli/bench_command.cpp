@@ -21,21 +21,21 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 // GFLOP/s of the three products of a dense layer's step (forward, weight gradient, input
 // gradient) for every layer of `spec` at `rows` rows, measured over at least `min_s`.
 double step_gemm_gflops(const ModelSpec& spec, std::int64_t rows, double min_s) {
-  std::vector<Mat> w, a, z, d;
+  std::vector<Mat> w, a, z, d, gw;
   for (std::size_t l = 0; l < spec.layers(); ++l) {
     w.push_back(Mat::Random(spec.widths[l + 1], spec.widths[l]));
+    gw.push_back(Mat::Zero(spec.widths[l + 1], spec.widths[l]));
     a.push_back(Mat::Random(spec.widths[l], rows));
     z.push_back(Mat::Zero(spec.widths[l + 1], rows));
     d.push_back(Mat::Zero(spec.widths[l], rows));
   }
-  Mat gw;
   double flops = 0;
   long reps = 0;
   const auto start = std::chrono::steady_clock::now();
   while (seconds_since(start) < min_s || reps < 3) {
     for (std::size_t l = 0; l < spec.layers(); ++l) {
       z[l].noalias() = w[l] * a[l];
-      gw.noalias() = z[l] * a[l].transpose();
+      gw[l].noalias() = z[l] * a[l].transpose();
       d[l].noalias() = w[l].transpose() * z[l];
       flops += 6.0 * static_cast<double>(spec.widths[l] * spec.widths[l + 1] * rows);
     }
