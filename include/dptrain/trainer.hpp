@@ -33,7 +33,8 @@ struct TrainOptions {
   std::uint64_t seed = 42;
   std::string on_nan = "stop";         // stop | skip-step
   std::string checkpoint;              // final model file ("" = none)
-  std::string metrics;                 // JSONL metrics file ("" = none)
+  std::string metrics;                 // metrics file ("" = none): JSONL, or CSV if it ends in .csv
+  std::string metrics_csv;             // CSV metrics file ("" = none)
   bool progress = false;               // live progress line on rank 0
   std::string config_text;             // effective options, stored in checkpoints
 };

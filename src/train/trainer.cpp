@@ -13,6 +13,8 @@
 #include "dptrain/checkpoint.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/fault.hpp"
+#include "dptrain/metrics.hpp"
+#include "dptrain/run_layout.hpp"
 #include "parallel_gradient.hpp"
 
 namespace dptrain {
@@ -139,7 +141,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   std::optional<Shard> val;
   DataOptions val_options = o.data;
   val_options.files = o.val_files;
-  std::ofstream metrics;
+  MetricsWriter metrics;
 
   // Phase 1: options and data. Errors are agreed before any collective of the loop.
   run_agreed(comm, [&] {
@@ -166,10 +168,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
                         " features; the training data has " + std::to_string(desc.cols));
       val = load_shard(val_options, vdesc, shard_range(vdesc.rows, p, rank));
     }
-    if (rank == 0 && !o.metrics.empty()) {
-      metrics.open(o.metrics, std::ios::trunc);
-      if (!metrics) throw ConfigError("--metrics " + o.metrics + ": cannot open for writing");
-    }
+    if (rank == 0) metrics.open(o.metrics, o.metrics_csv, o.config_text);
   });
 
   // Phase 2: the model. Classes come from the largest label over all ranks.
@@ -223,6 +222,8 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
          << o.optimizer.name << ", lr " << o.schedule.lr << "\n";
     log->flush();
   }
+
+  report_run_layout(comm, {threads, shard.range, N, B});
 
   TrainResult result;
   std::int64_t global_step = 0;
@@ -398,7 +399,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
         if (o.progress) *log << "\r\033[K";
         *log << format_report(report, o.epochs) << std::endl;
       }
-      if (metrics.is_open()) metrics << to_json(report) << std::endl;
+      metrics.write(report);
     }
     result.epochs.push_back(report);
   }
