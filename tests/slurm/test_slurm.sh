@@ -8,6 +8,7 @@
 #     completes (needs --resume).
 #  4. sweep.sbatch as a 2-task job array: one metrics file per learning rate.
 # Exits 77 (CTest: skipped) only when Slurm is not installed and cannot be (not root).
+# Needs a node with at least 2 CPUs (the jobs ask for 2).
 # KEEP_WORK=1 keeps the job outputs and cluster logs (the path is printed at the end).
 source "$(dirname "$0")/../e2e/lib.sh"
 source "$(dirname "$0")/cluster.sh"
@@ -38,10 +39,14 @@ finish() {
   if [ -n "${KEEP_WORK:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap finish EXIT
+trap 'exit 143' INT TERM  # so that a killed test still stops its daemons (via EXIT)
 
 t0=$(date +%s.%N)
 start_cluster "$WORK/cluster" || fail "could not start the Slurm cluster"
 pass "one-node Slurm cluster up in $(/usr/bin/python3 -c "import time; print(round(time.time() - $t0, 1))") s ($(sinfo -h -o '%c CPUs, node %T'))"
+
+node_cpus=$(sinfo -h -o %c)
+[ "$node_cpus" -ge 2 ] || fail "the jobs need a node with at least 2 CPUs; this one has $node_cpus"
 
 has_resume=0
 "$DPTRAIN" train --help 2>/dev/null | grep -q -- '--resume' && has_resume=1
