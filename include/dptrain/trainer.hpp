@@ -40,7 +40,8 @@ struct TrainOptions {
   std::string checkpoint_every;        // "N", "Nepochs" or "Nsteps" ("" = only on stop/end)
   int keep_last = 3;                   // checkpoints kept in checkpoint_dir
   std::string resume;                  // "" | auto | DIR | FILE
-  std::string metrics;                 // JSONL metrics file ("" = none)
+  std::string metrics;                 // metrics file ("" = none): JSONL, or CSV if it ends in .csv
+  std::string metrics_csv;             // CSV metrics file ("" = none)
   bool progress = false;               // live progress line on rank 0
   std::string config_text;             // effective options, stored in checkpoints
 };

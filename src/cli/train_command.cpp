@@ -4,8 +4,10 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "config_file.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/stop_signal.hpp"
+#include "dptrain/log.hpp"
 #include "dptrain/trainer.hpp"
 
 namespace dptrain::cli {
@@ -20,10 +22,13 @@ int default_threads() {
 struct TrainCommandOptions {
   TrainOptions train;
   std::string data, val;
+  std::string config_file;
   double stall_timeout = 300;
   std::string progress = "auto";
   bool print_config = false;
   std::string overlap = "on";
+  std::string log_level = "info";
+  bool log_all_ranks = false;
 };
 
 // Under mpirun a rank's stdout is a pseudo-terminal even when mpirun writes to a file or
@@ -43,12 +48,15 @@ void add_train_command(CLI::App& app, Runner& run) {
   o.threads = default_threads();
   // A repeated option takes its last value, so scripts can append overrides.
   cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  cmd->set_config("--config", "", "Read options from a TOML/INI file (keys = option names; the "
-                                  "command line overrides)");
-  cmd->add_flag("--print-config", c->print_config, "Print the effective options as TOML and exit");
+  cmd->add_option("--config", c->config_file,
+                  "Read options from a TOML file: keys are the long option names (epochs = 5); "
+                  "the command line overrides the file")
+      ->configurable(false);
+  cmd->add_flag("--print-config", c->print_config, "Print the effective options as TOML and exit")
+      ->configurable(false);
 
   auto data = cmd->add_option_group("Data");
-  data->add_option("--data,-d", c->data, "Training HDF5 file(s): a.h5,b.h5 or a glob")->required();
+  data->add_option("--data,-d", c->data, "Training HDF5 file(s): a.h5,b.h5 or a glob (required)");
   data->add_option("--val", c->val, "Validation HDF5 file(s), evaluated after every epoch");
   data->add_option("--features-name", o.data.features_name, "Features dataset [N, D]")
       ->capture_default_str();
@@ -128,34 +136,50 @@ void add_train_command(CLI::App& app, Runner& run) {
                   "auto (newest valid checkpoint in --checkpoint-dir, or a fresh start) | DIR | FILE");
   out->add_option("--timeline", o.timeline,
                   "Write a Chrome trace (chrome://tracing, Perfetto) of every rank's steps");
-  out->add_option("--metrics", o.metrics, "Write one JSON object per epoch to this file");
+  out->add_option("--metrics", o.metrics,
+                  "Write one JSON object per epoch to this file (CSV if it ends in .csv); the "
+                  "effective config goes next to it as NAME.config.toml");
+  out->add_option("--metrics-csv", o.metrics_csv, "Also write the per-epoch metrics as CSV");
   out->add_option("--on-nan", o.on_nan, "stop | skip-step: what a non-finite loss or gradient does")
       ->capture_default_str();
   out->add_option("--progress", c->progress,
                   "Live progress line on rank 0: auto (when stdout is a terminal) | on | off")
       ->capture_default_str();
+  out->add_option("--log-level", c->log_level, "error | warn | info | debug")->capture_default_str();
+  out->add_flag("--log-all-ranks", c->log_all_ranks,
+                "Every rank logs, each line prefixed with [rank R] (default: rank 0 only)");
 
   cmd->callback([&run, c, cmd] {
     run = [c, cmd](MpiCommunicator& comm) {
+      // Every rank reads the same file, so every rank fails alike; run_agreed prints it once.
+      if (!c->config_file.empty()) run_agreed(comm, [&] { apply_config_file(*cmd, c->config_file); });
       TrainOptions o = c->train;
       o.config_text = cmd->config_to_str(true, false);
       if (c->print_config) {
         if (comm.rank() == 0) std::cout << o.config_text;
         return 0;
       }
+      if (c->data.empty())
+        throw CollectiveFailure(0, "--data is required (on the command line or as data = \"...\" in --config)");
       comm.set_stall_timeout(c->stall_timeout);
       if (c->overlap != "on" && c->overlap != "off")
         throw CollectiveFailure(0, "--overlap '" + c->overlap + "': expected on or off");
       o.overlap = c->overlap == "on";
+      LogOptions log_options;
+      run_agreed(comm, [&] { log_options.level = parse_log_level(c->log_level); });
+      log_options.all_ranks = c->log_all_ranks;
+      configure_logger(log_options, comm.rank());
       run_agreed(comm, [&] {
         o.data.files = expand_file_list(c->data);
         if (!c->val.empty()) o.val_files = expand_file_list(c->val);
       });
       if (c->progress != "auto" && c->progress != "on" && c->progress != "off")
         throw CollectiveFailure(0, "--progress '" + c->progress + "': expected auto, on or off");
-      o.progress = comm.rank() == 0 && (c->progress == "on" || (c->progress == "auto" && stdout_is_terminal()));
+      // auto: not with --log-all-ranks, whose interleaved lines a live line would garble.
+      o.progress = comm.rank() == 0 && (c->progress == "on" || (c->progress == "auto" && stdout_is_terminal() &&
+                                                                !c->log_all_ranks));
       StopSignal::install();
-      const TrainResult result = train(o, comm, comm.rank() == 0 ? &std::cout : nullptr);
+      const TrainResult result = train(o, comm, logger().lines(LogLevel::info));
       return result.stop_signal ? kInterruptedExitCode : 0;
     };
   });

@@ -18,6 +18,8 @@
 #include "dptrain/fault.hpp"
 #include "dptrain/stop_signal.hpp"
 #include "dptrain/timeline.hpp"
+#include "dptrain/metrics.hpp"
+#include "dptrain/run_layout.hpp"
 #include "parallel_gradient.hpp"
 
 namespace dptrain {
@@ -256,10 +258,10 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   std::optional<Shard> val;
   DataOptions val_options = o.data;
   val_options.files = o.val_files;
-  std::ofstream metrics;
   auto say = [&](const std::string& line) {
     if (log && rank == 0) *log << "dptrain: " << line << std::endl;
   };
+  MetricsWriter metrics;
 
   // Phase 1: options and data. Errors are agreed before any collective of the loop.
   run_agreed(comm, [&] {
@@ -299,10 +301,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
                         " features; the training data has " + std::to_string(desc.cols));
       val = load_shard(val_options, vdesc, shard_range(vdesc.rows, p, rank));
     }
-    if (rank == 0 && !o.metrics.empty()) {
-      metrics.open(o.metrics, o.resume.empty() ? std::ios::trunc : std::ios::app);
-      if (!metrics) throw ConfigError("--metrics " + o.metrics + ": cannot open for writing");
-    }
+    if (rank == 0) metrics.open(o.metrics, o.metrics_csv, o.config_text, !o.resume.empty());
   });
 
   // Phase 2: the model. Classes come from the largest label over all ranks.
@@ -439,6 +438,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     });
     timeline.add("checkpoint", t_save, now());
   };
+  report_run_layout(comm, {threads, shard.range, N, B});
 
   TrainResult result;
   std::int64_t last_saved_step = global_step;
@@ -646,7 +646,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
         if (o.progress) *log << "\r\033[K";
         *log << format_report(report, o.epochs) << std::endl;
       }
-      if (metrics.is_open()) metrics << to_json(report) << std::endl;
+      metrics.write(report);
     }
     result.epochs.push_back(report);
     const bool last_epoch = epoch == o.epochs;

@@ -1,0 +1,16 @@
+#pragma once
+// Options from a TOML file, for a subcommand. CLI11 2.1 (Debian 12) reads a config file set
+// on a subcommand only at the top level, so `dptrain train --config run.toml` would silently
+// ignore the file; this applies it after parsing instead, with CLI11's own conversions.
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace dptrain::cli {
+
+// Gives every option of `cmd` that the command line left unset the value of its key in the
+// TOML file `path`. Keys are the long option names without dashes (epochs = 5,
+// lr-schedule = "cosine", log-all-ranks = true). Throws ConfigError naming the file and key
+// for an unreadable file, an unknown key, a section or a value the option does not accept.
+void apply_config_file(CLI::App& cmd, const std::string& path);
+
+}  // namespace dptrain::cli

@@ -1,0 +1,93 @@
+#include <filesystem>
+#include "dptrain/metrics.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <sstream>
+
+#include "dptrain/error.hpp"
+
+namespace dptrain {
+namespace {
+
+std::string csv_number(double v) {
+  if (!std::isfinite(v)) return "";
+  std::ostringstream s;
+  s.precision(9);
+  s << v;
+  return s.str();
+}
+
+std::string csv_optional(const std::optional<double>& v) { return v ? csv_number(*v) : ""; }
+
+// The position of the last extension's dot in the file name, or npos.
+std::size_t extension_dot(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  const auto dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash) ||
+      dot == (slash == std::string::npos ? 0 : slash + 1))
+    return std::string::npos;
+  return dot;
+}
+
+}  // namespace
+
+MetricsFormat metrics_format_for(const std::string& path) {
+  const auto dot = extension_dot(path);
+  if (dot == std::string::npos) return MetricsFormat::jsonl;
+  std::string ext = path.substr(dot + 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == "csv" ? MetricsFormat::csv : MetricsFormat::jsonl;
+}
+
+std::string config_sidecar_path(const std::string& metrics_path) {
+  const auto dot = extension_dot(metrics_path);
+  return (dot == std::string::npos ? metrics_path : metrics_path.substr(0, dot)) + ".config.toml";
+}
+
+std::string csv_header() {
+  return "epoch,train_loss,train_accuracy,val_loss,val_accuracy,samples_per_s,epoch_s,compute_s,"
+         "comm_s,io_s,lr,skipped_steps,ranks,threads";
+}
+
+std::string to_csv(const EpochReport& r) {
+  std::ostringstream s;
+  s << r.epoch << ',' << csv_number(r.train_loss) << ',' << csv_optional(r.train_accuracy) << ','
+    << csv_optional(r.val_loss) << ',' << csv_optional(r.val_accuracy) << ','
+    << csv_number(r.samples_per_s) << ',' << csv_number(r.epoch_s) << ',' << csv_number(r.compute_s)
+    << ',' << csv_number(r.comm_s) << ',' << csv_number(r.io_s) << ',' << csv_number(r.lr) << ','
+    << r.skipped_steps << ',' << r.ranks << ',' << r.threads;
+  return s.str();
+}
+
+void MetricsWriter::open_one(const std::string& path, MetricsFormat format, const std::string& option,
+                             const std::string& config_text, bool append) {
+  std::ofstream& file = format == MetricsFormat::csv ? csv_ : jsonl_;
+  if (file.is_open())
+    throw ConfigError(option + " " + path + ": a " + (format == MetricsFormat::csv ? "CSV" : "JSONL") +
+                      " metrics file is already given; use --metrics FILE.jsonl with --metrics-csv FILE.csv");
+  // A resumed run continues the same files; a CSV header goes only into an empty file.
+  const bool has_rows = append && std::filesystem::exists(path) && std::filesystem::file_size(path) > 0;
+  file.open(path, append ? std::ios::app : std::ios::trunc);
+  if (!file) throw ConfigError(option + " " + path + ": cannot open for writing");
+  if (format == MetricsFormat::csv && !has_rows) file << csv_header() << '\n' << std::flush;
+  const std::string sidecar = config_sidecar_path(path);
+  std::ofstream config(sidecar, std::ios::trunc);
+  config << "# The effective options of this run; `dptrain train --config FILE` repeats it.\n"
+         << config_text;
+  if (!config.flush()) throw ConfigError(option + " " + path + ": cannot write " + sidecar);
+}
+
+void MetricsWriter::open(const std::string& path, const std::string& csv_path,
+                         const std::string& config_text, bool append) {
+  if (!path.empty()) open_one(path, metrics_format_for(path), "--metrics", config_text, append);
+  if (!csv_path.empty()) open_one(csv_path, MetricsFormat::csv, "--metrics-csv", config_text, append);
+}
+
+void MetricsWriter::write(const EpochReport& report) {
+  if (jsonl_.is_open()) jsonl_ << to_json(report) << std::endl;
+  if (csv_.is_open()) csv_ << to_csv(report) << std::endl;
+}
+
+}  // namespace dptrain
