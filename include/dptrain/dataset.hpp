@@ -2,6 +2,7 @@
 // A rank's shard of a dataset: its own contiguous block of rows, read by hyperslab from one
 // or more HDF5 files treated as one concatenated table.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@ struct DataOptions {
   std::string features_name = "/features";  // [N, D] float32/float64 (or integer)
   std::string labels_name = "/labels";      // [N] or [N, K]
   bool labels_required = true;
+  // Drop rows with NaN/Inf (and, in the trainer, invalid class ids) instead of failing;
+  // they are counted in Shard::dropped and reported.
+  bool skip_bad_rows = false;
 };
 
 // Shape of the whole (concatenated) dataset, known to every rank without reading rows.
@@ -28,11 +32,26 @@ struct DataDescription {
 // Opens each file, checks the datasets exist with compatible shapes and numeric types.
 DataDescription describe_data(const DataOptions& options);
 
+// Rows of a shard left out by --skip-bad-rows: which, why, and the first one in words.
+struct DroppedRows {
+  std::vector<std::int64_t> rows;  // global row numbers
+  std::int64_t non_finite = 0;     // NaN/Inf in a feature or label
+  std::int64_t bad_label = 0;      // not a class id of the model
+  std::string first;               // e.g. "a.h5 row 17: feature column 3 is NaN"
+
+  bool empty() const { return rows.empty(); }
+  // Appends a row; call sort() before contains() when rows were not added in order.
+  void add(std::int64_t row, bool label_problem, const std::string& why);
+  void sort();
+  bool contains(std::int64_t row) const;
+};
+
 struct Shard {
   DataDescription data;
   ShardRange range;             // global rows held here
   std::vector<float> features;  // range.size() x data.cols, row-major
   std::vector<float> labels;    // range.size() x data.label_cols, row-major
+  DroppedRows dropped;          // with DataOptions::skip_bad_rows only; still stored above
   double io_seconds = 0;
 
   std::int64_t rows() const { return range.size(); }
@@ -43,8 +62,18 @@ struct Shard {
 };
 
 // Reads rows [range.begin, range.end) only. Checks every value is finite and names the
-// first bad row (file and row within it) otherwise.
+// first bad row (file and row within it) otherwise; with options.skip_bad_rows, records
+// such rows in Shard::dropped instead.
 Shard load_shard(const DataOptions& options, const DataDescription& data, ShardRange range);
+
+// A shard of the rows of `shard` (in order) for which keep(global row) is true, e.g. the
+// held-out rows of --val-fraction, or a validation shard without its dropped rows. The
+// result is only for evaluation: its rows are no longer one contiguous block, so its
+// range is {0, kept rows}.
+Shard take_rows(const Shard& shard, const std::function<bool(std::int64_t)>& keep);
+
+// The largest finite label of the shard's rows (ignoring dropped rows); -1 if none.
+double max_finite_label(const Shard& shard);
 
 // Parses "a.h5,b.h5" and globs ("data/part-*.h5", sorted) into a list of files.
 std::vector<std::string> expand_file_list(const std::string& spec);

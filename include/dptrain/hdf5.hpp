@@ -16,6 +16,7 @@ struct DatasetShape {
   std::string type_name;  // e.g. "float32", "int64", "string", "compound"
   std::vector<std::int64_t> chunk;  // empty when contiguous
   std::string filters;              // e.g. "shuffle,deflate(4)"; empty when none
+  std::string missing_filter;       // a filter this HDF5 library cannot decode, e.g. "lzf"
   std::int64_t rows() const { return dims.empty() ? 0 : dims[0]; }
   std::int64_t cols() const {
     std::int64_t c = 1;

@@ -26,10 +26,13 @@ class GlobalPermutation {
  public:
   GlobalPermutation(std::uint64_t n, std::uint64_t seed, std::uint64_t epoch);
   std::uint64_t operator()(std::uint64_t position) const;
+  // The position at which `row` is visited: inverse(p(x)) == x.
+  std::uint64_t inverse(std::uint64_t row) const;
   std::uint64_t size() const { return n_; }
 
  private:
   std::uint64_t encrypt(std::uint64_t x) const;
+  std::uint64_t decrypt(std::uint64_t x) const;
   std::uint64_t n_;
   unsigned half_bits_;
   std::uint64_t half_mask_;

@@ -18,6 +18,7 @@ namespace dptrain {
 struct TrainOptions {
   DataOptions data;
   std::vector<std::string> val_files;  // evaluated after each epoch (same dataset names)
+  double val_fraction = 0;             // or hold out this fraction of the rows (by seed)
   std::string model = "softmax";       // linear | logistic | softmax | mlp:H1,H2,...
   std::string activation = "relu";
   std::string loss = "auto";           // mlp: auto (ce for integer labels, else mse) | ce | mse | bce
@@ -80,6 +81,9 @@ EvalSums evaluate_shard(const ModelSpec& spec, const std::vector<float>& params,
 
 // Checks labels against the model: integer class ids in [0, classes) for classifiers.
 void check_labels(const ModelSpec& spec, const Shard& shard, const DataOptions& options);
+// The same, but with options.skip_bad_rows it records rows with an invalid class id in
+// shard.dropped (--skip-bad-rows) instead of throwing.
+void check_or_drop_labels(const ModelSpec& spec, Shard& shard, const DataOptions& options);
 
 // One JSON object per line.
 std::string to_json(const EpochReport& r);

@@ -18,6 +18,7 @@ void add_convert_command(CLI::App& app, Runner& run);
 void add_bench_command(CLI::App& app, Runner& run);
 void add_eval_command(CLI::App& app, Runner& run);
 void add_predict_command(CLI::App& app, Runner& run);
+void add_inspect_command(CLI::App& app, Runner& run);
 
 // Runs `work` on rank 0 only (file writers), agreeing on the outcome.
 int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work);

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   cli::add_bench_command(app, run);
   cli::add_eval_command(app, run);
   cli::add_predict_command(app, run);
+  cli::add_inspect_command(app, run);
 
   try {
     app.parse(argc, argv);

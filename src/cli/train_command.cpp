@@ -58,6 +58,13 @@ void add_train_command(CLI::App& app, Runner& run) {
   auto data = cmd->add_option_group("Data");
   data->add_option("--data,-d", c->data, "Training HDF5 file(s): a.h5,b.h5 or a glob (required)");
   data->add_option("--val", c->val, "Validation HDF5 file(s), evaluated after every epoch");
+  data->add_option("--val-fraction", o.val_fraction,
+                   "Hold out this fraction of the --data rows for validation (chosen by --seed; "
+                   "the same rows for any rank count)")
+      ->capture_default_str();
+  data->add_flag("--skip-bad-rows", o.data.skip_bad_rows,
+                 "Drop rows with NaN/Inf values or invalid class ids (counted and reported) "
+                 "instead of failing");
   data->add_option("--features-name", o.data.features_name, "Features dataset [N, D]")
       ->capture_default_str();
   data->add_option("--labels-name", o.data.labels_name, "Labels dataset [N] or [N, K]")

@@ -14,7 +14,75 @@ namespace {
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
+// The first NaN/Inf of a row, in words, or "" when the row is finite.
+std::string non_finite_value(const Shard& shard, std::int64_t r, const DataOptions& options) {
+  const auto name = [](float v) { return std::isnan(v) ? "NaN" : "Inf"; };
+  const float* x = shard.row(r);
+  for (std::int64_t c = 0; c < shard.data.cols; ++c)
+    if (!std::isfinite(x[c]))
+      return "feature column " + std::to_string(c) + " of " + quoted(options.features_name) +
+             " is " + name(x[c]);
+  const float* y = shard.label(r);
+  for (std::int64_t c = 0; c < shard.data.label_cols; ++c)
+    if (!std::isfinite(y[c]))
+      return "label" + (shard.data.label_cols > 1 ? " column " + std::to_string(c) : std::string()) +
+             " of " + quoted(options.labels_name) + " is " + name(y[c]);
+  return "";
+}
+
+// "; it has /X, /y" — the datasets a file does have, for a name that is missing.
+std::string available_datasets(const H5Reader& file) {
+  const auto names = file.list_datasets();
+  if (names.empty()) return "; the file has no datasets";
+  std::string out = "; it has ";
+  for (std::size_t i = 0; i < names.size() && i < 10; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > 10) out += ", ... (" + std::to_string(names.size()) + " in all)";
+  return out;
+}
+
 }  // namespace
+
+void DroppedRows::add(std::int64_t row, bool label_problem, const std::string& why) {
+  rows.push_back(row);
+  ++(label_problem ? bad_label : non_finite);
+  if (first.empty()) first = why;
+}
+
+void DroppedRows::sort() {
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+}
+
+bool DroppedRows::contains(std::int64_t row) const {
+  return std::binary_search(rows.begin(), rows.end(), row);
+}
+
+Shard take_rows(const Shard& shard, const std::function<bool(std::int64_t)>& keep) {
+  Shard out;
+  out.data = shard.data;
+  const std::int64_t d = shard.data.cols, k = shard.data.label_cols;
+  std::int64_t kept = 0;
+  for (std::int64_t r = 0; r < shard.rows(); ++r) kept += keep(shard.range.begin + r) ? 1 : 0;
+  out.features.reserve(static_cast<std::size_t>(kept * d));
+  out.labels.reserve(static_cast<std::size_t>(kept * k));
+  for (std::int64_t r = 0; r < shard.rows(); ++r) {
+    if (!keep(shard.range.begin + r)) continue;
+    out.features.insert(out.features.end(), shard.row(r), shard.row(r) + d);
+    out.labels.insert(out.labels.end(), shard.label(r), shard.label(r) + k);
+  }
+  out.range = {0, kept};
+  return out;
+}
+
+double max_finite_label(const Shard& shard) {
+  double best = -1;
+  if (shard.data.label_cols != 1) return best;
+  for (std::int64_t r = 0; r < shard.rows(); ++r) {
+    const float y = *shard.label(r);
+    if (std::isfinite(y) && y > best && !shard.dropped.contains(shard.range.begin + r)) best = y;
+  }
+  return best;
+}
 
 std::vector<std::string> expand_file_list(const std::string& spec) {
   std::vector<std::string> files;
@@ -49,13 +117,25 @@ DataDescription describe_data(const DataOptions& options) {
   for (std::size_t i = 0; i < options.files.size(); ++i) {
     const std::string& path = options.files[i];
     H5Reader file(path);
+    if (!file.has_dataset(options.features_name))
+      throw DataError(path + ": no dataset " + quoted(options.features_name) +
+                      " (features; name another with --features-name)" + available_datasets(file));
     const DatasetShape x = file.shape(options.features_name);
     if (x.kind == DatasetShape::Kind::Other)
       throw DataError(path + ": dataset " + quoted(options.features_name) + " has type " +
                       x.type_name + "; expected float32/float64 (or integer) features");
+    for (const auto* name : {&options.features_name, &options.labels_name}) {
+      if (name == &options.labels_name && !file.has_dataset(*name)) continue;
+      const std::string missing = file.shape(*name).missing_filter;
+      if (!missing.empty())
+        throw DataError(path + ": dataset " + quoted(*name) + " is compressed with " + missing +
+                        ", which this HDF5 library cannot decode; rewrite it with gzip "
+                        "(h5py: compression=\"gzip\") or convert it");
+    }
     if (x.dims.size() != 2)
       throw DataError(path + ": dataset " + quoted(options.features_name) + " has " +
-                      std::to_string(x.dims.size()) + " dimension(s); expected 2-D [rows, features]");
+                      std::to_string(x.dims.size()) + " dimension(s); expected 2-D [rows, features]" +
+                      (x.dims.size() > 2 ? " (reshape it to [rows, features] when writing it)" : ""));
     if (i == 0) d.cols = x.dims[1];
     if (x.dims[1] != d.cols)
       throw DataError(path + ": dataset " + quoted(options.features_name) + " has " +
@@ -65,7 +145,7 @@ DataDescription describe_data(const DataOptions& options) {
     const bool has_labels = file.has_dataset(options.labels_name);
     if (!has_labels && options.labels_required)
       throw DataError(path + ": no dataset " + quoted(options.labels_name) +
-                      " (labels; name another with --labels-name)");
+                      " (labels; name another with --labels-name)" + available_datasets(file));
     if (has_labels) {
       const DatasetShape y = file.shape(options.labels_name);
       if (y.kind == DatasetShape::Kind::Other)
@@ -126,16 +206,12 @@ Shard load_shard(const DataOptions& options, const DataDescription& data, ShardR
     file_start = file_end;
   }
   for (std::int64_t r = 0; r < range.size(); ++r) {
-    const float* x = shard.row(r);
-    for (std::int64_t c = 0; c < data.cols; ++c)
-      if (!std::isfinite(x[c]))
-        throw DataError(shard.locate(options, range.begin + r) + ": feature column " +
-                        std::to_string(c) + " of " + quoted(options.features_name) + " is " +
-                        (std::isnan(x[c]) ? "NaN" : "Inf") + "; expected a finite number");
-    for (std::int64_t c = 0; c < data.label_cols; ++c)
-      if (!std::isfinite(shard.label(r)[c]))
-        throw DataError(shard.locate(options, range.begin + r) + ": label of " +
-                        quoted(options.labels_name) + " is not finite; expected a number");
+    const std::string problem = non_finite_value(shard, r, options);
+    if (problem.empty()) continue;
+    const std::string where = shard.locate(options, range.begin + r) + ": " + problem;
+    if (!options.skip_bad_rows)
+      throw DataError(where + "; expected a finite number (or train with --skip-bad-rows)");
+    shard.dropped.add(range.begin + r, false, where);
   }
   shard.io_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -178,6 +178,9 @@ DatasetShape H5Reader::shape(const std::string& name) const {
       s.filters += "shuffle";
     else
       s.filters += fname[0] ? fname : ("filter" + std::to_string(id));
+    // e.g. h5py's lzf, or a plugin filter that is not installed here.
+    if (H5Zfilter_avail(id) <= 0 && s.missing_filter.empty())
+      s.missing_filter = id == 32000 ? "lzf" : fname[0] ? fname : "filter " + std::to_string(id);
   }
   return s;
 }

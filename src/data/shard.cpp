@@ -43,6 +43,26 @@ std::uint64_t GlobalPermutation::encrypt(std::uint64_t x) const {
   return (left << half_bits_) | right;
 }
 
+std::uint64_t GlobalPermutation::decrypt(std::uint64_t x) const {
+  std::uint64_t left = x >> half_bits_;
+  std::uint64_t right = x & half_mask_;
+  for (int i = 3; i >= 0; --i) {
+    std::uint64_t mix = left ^ keys_[i];
+    const std::uint64_t f = splitmix64(mix) & half_mask_;
+    const std::uint64_t previous = right ^ f;
+    right = left;
+    left = previous;
+  }
+  return (left << half_bits_) | right;
+}
+
+std::uint64_t GlobalPermutation::inverse(std::uint64_t row) const {
+  // Walking back through the same cycle: the values skipped on the way forward are >= n.
+  std::uint64_t x = decrypt(row);
+  while (x >= n_) x = decrypt(x);
+  return x;
+}
+
 std::uint64_t GlobalPermutation::operator()(std::uint64_t position) const {
   // Cycle walking: the Feistel network permutes [0, 2^bits); re-encrypt until inside [0, n).
   std::uint64_t x = encrypt(position);

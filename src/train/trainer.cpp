@@ -11,11 +11,13 @@
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <sstream>
 
 #include "dptrain/checkpoint.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/fault.hpp"
+#include "dptrain/row_selection.hpp"
 #include "dptrain/stop_signal.hpp"
 #include "dptrain/timeline.hpp"
 #include "dptrain/metrics.hpp"
@@ -104,7 +106,11 @@ std::string to_json(const EpochReport& r) {
   return s.str();
 }
 
-void check_labels(const ModelSpec& spec, const Shard& shard, const DataOptions& options) {
+namespace {
+
+// Throws at the first invalid label, or, given `drop`, records every such row there.
+void check_labels_impl(const ModelSpec& spec, const Shard& shard, const DataOptions& options,
+                       DroppedRows* drop) {
   if (!spec.classifier()) {
     if (shard.data.label_cols != spec.outputs())
       throw DataError(options.files[0] + ": dataset '" + options.labels_name + "' has " +
@@ -117,15 +123,35 @@ void check_labels(const ModelSpec& spec, const Shard& shard, const DataOptions& 
                     "' must be 1-D class ids for a classifier; it has " +
                     std::to_string(shard.data.label_cols) + " columns");
   const auto classes = static_cast<float>(spec.classes());
+  const DroppedRows non_finite = shard.dropped;  // sorted, from load_shard
   for (std::int64_t r = 0; r < shard.rows(); ++r) {
     const float y = *shard.label(r);
-    if (y < 0 || y != std::floor(y) || y >= classes)
-      throw DataError(shard.locate(options, shard.range.begin + r) + ": label " +
-                      json_number(y) + " in '" + options.labels_name + "' is not a class id; expected an integer in [0, " +
-                      std::to_string(spec.classes()) + ")" +
-                      (spec.loss == LossKind::BinaryCrossEntropy ? " (logistic and --loss bce take 0/1 labels)"
-                                                                 : " (set --classes or fix the labels)"));
+    if (y < 0 || y != std::floor(y) || y >= classes) {
+      const std::int64_t row = shard.range.begin + r;
+      if (drop && non_finite.contains(row)) continue;  // dropped already (NaN/Inf)
+      const std::string where =
+          shard.locate(options, row) + ": label " + json_number(y) + " in '" + options.labels_name +
+          "' is not a class id; expected an integer in [0, " + std::to_string(spec.classes()) + ")";
+      if (drop) {
+        drop->add(row, true, where);
+        continue;
+      }
+      throw DataError(where + (spec.loss == LossKind::BinaryCrossEntropy
+                                   ? " (logistic and --loss bce take 0/1 labels; or --skip-bad-rows)"
+                                   : " (set --classes, fix the labels, or --skip-bad-rows)"));
+    }
   }
+  if (drop) drop->sort();
+}
+
+}  // namespace
+
+void check_labels(const ModelSpec& spec, const Shard& shard, const DataOptions& options) {
+  check_labels_impl(spec, shard, options, nullptr);
+}
+
+void check_or_drop_labels(const ModelSpec& spec, Shard& shard, const DataOptions& options) {
+  check_labels_impl(spec, shard, options, options.skip_bad_rows ? &shard.dropped : nullptr);
 }
 
 EvalSums evaluate_shard(const ModelSpec& spec, const std::vector<float>& params, const Shard& shard,
@@ -286,6 +312,14 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     if (!(o.clip_norm >= 0)) throw ConfigError("--clip-norm must be >= 0 (0: off)");
     validate(o.optimizer);
     validate(o.schedule);
+    if (!(o.val_fraction >= 0 && o.val_fraction < 1))
+      throw ConfigError("--val-fraction must be in [0, 1)");
+    if (o.val_fraction > 0 && !o.val_files.empty())
+      throw ConfigError("--val and --val-fraction both given; use one");
+    if (!grad_sync && o.batch < p)
+      throw ConfigError("--sync params with --batch " + std::to_string(o.batch) + " on " +
+                        std::to_string(p) + " ranks: every rank takes at least one row per local "
+                        "step; use --batch " + std::to_string(p) + " or more, or --sync grad");
     fault = FaultPlan::from_environment();
     desc = describe_data(o.data);
     if (desc.rows == 0) throw DataError(o.data.files[0] + ": the dataset has no rows");
@@ -305,10 +339,8 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   });
 
   // Phase 2: the model. Classes come from the largest label over all ranks.
-  std::vector<double> max_label = {-1.0};
-  if (desc.label_cols == 1)
-    for (std::int64_t r = 0; r < shard.rows(); ++r)
-      max_label[0] = std::max(max_label[0], static_cast<double>(*shard.label(r)));
+  std::vector<double> max_label = {max_finite_label(shard)};
+  if (val) max_label[0] = std::max(max_label[0], max_finite_label(*val));
   comm.allreduce_max(max_label, "label range");
   ModelSpec spec;
   run_agreed(comm, [&] {
@@ -328,14 +360,54 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     if (o.loss != "auto" && spec.loss != mlp_loss)
       throw ConfigError("--loss " + o.loss + " does not fit --model " + o.model + ", which trains with " +
                         to_string(spec.loss) + "; --loss chooses the output of mlp models");
-    check_labels(spec, shard, o.data);
-    if (val) check_labels(spec, *val, val_options);
+    check_or_drop_labels(spec, shard, o.data);
+    if (val) check_or_drop_labels(spec, *val, val_options);
   });
+
+  // Phase 2b: which rows train and which validate, the same on every rank.
+  const RowSelection selection =
+      agree_row_selection(comm, desc.rows, o.val_fraction, o.seed, shard.dropped);
+  const std::int64_t val_file_dropped = val ? static_cast<std::int64_t>(val->dropped.rows.size()) : 0;
+  const std::int64_t local_train = selection.training_rows_in(shard.range);
+  run_agreed(comm, [&] {
+    if (selection.training_rows() == 0)
+      throw DataError(o.data.files[0] + ": no training rows left (" + selection.dropped_report + ")");
+    if (o.val_fraction > 0 && selection.validation_rows() == 0)
+      throw ConfigError("--val-fraction " + json_number(o.val_fraction) + " of " +
+                        std::to_string(desc.rows) + " rows selects no validation row; raise it");
+    if (!grad_sync && local_train == 0)
+      throw ConfigError("--sync params needs at least one training row per rank; rank " +
+                        std::to_string(rank) + " has none; use fewer ranks or --sync grad");
+    if (o.val_fraction > 0)
+      val = take_rows(shard, [&](std::int64_t row) { return selection.validation(row); });
+    else if (val && val_file_dropped > 0)
+      val = take_rows(*val, [&](std::int64_t row) { return !val->dropped.contains(row); });
+  });
+  if (val && spec.classifier()) {
+    // Class counts of both sets and the dropped validation rows, in one reduction.
+    const std::int64_t K = spec.classes();
+    std::vector<double> sums =
+        class_counts(shard, K, [&](std::int64_t row) { return selection.training(row); });
+    const auto val_counts = class_counts(*val, K, [](std::int64_t) { return true; });
+    sums.insert(sums.end(), val_counts.begin(), val_counts.end());
+    sums.push_back(static_cast<double>(val_file_dropped));
+    comm.allreduce_sum(sums, "class counts");
+    if (rank == 0) {
+      const std::vector<double> train_counts(sums.begin(), sums.begin() + K);
+      const std::vector<double> vcounts(sums.begin() + K, sums.begin() + 2 * K);
+      for (const auto& w : class_coverage_warnings(train_counts, vcounts))
+        std::cerr << "dptrain: warning: " << w << std::endl;
+      if (sums.back() > 0)
+        say("--skip-bad-rows dropped " + std::to_string(static_cast<std::int64_t>(sums.back())) +
+            " validation row(s)");
+    }
+  }
+  if (!selection.dropped_report.empty()) say(selection.dropped_report);
 
   std::vector<float> params = initial_parameters(spec, o.seed);
   const std::size_t n_params = params.size();
   auto optimizer = make_optimizer(o.optimizer, n_params);
-  const std::int64_t N = desc.rows;
+  const std::int64_t N = selection.training_rows();  // desc.rows unless rows are left out
   const std::int64_t B = std::min<std::int64_t>(o.batch, N);
   const std::int64_t steps = (N + B - 1) / B;
 
@@ -385,7 +457,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   });
 
   const std::int64_t local_batch =
-      grad_sync ? std::min(B, shard.rows()) : (shard.rows() + steps - 1) / steps;
+      grad_sync ? std::min(B, local_train) : (local_train + steps - 1) / steps;
   const std::int64_t D = desc.cols, L = spec.label_cols();
   ParallelGradient gradient(spec, threads, std::max<std::int64_t>(1, local_batch));
   std::vector<float> xb(static_cast<std::size_t>(std::max<std::int64_t>(1, local_batch) * D));
@@ -404,7 +476,9 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
 
   if (log && rank == 0) {
     *log << "dptrain: " << spec.describe() << "\n"
-         << "dptrain: " << N << " rows x " << D << " features, " << p << " rank(s) x " << threads
+         << "dptrain: " << N << " training rows"
+         << (o.val_fraction > 0 ? " (+" + std::to_string(selection.validation_rows()) + " held out)" : "")
+         << " x " << D << " features, " << p << " rank(s) x " << threads
          << " thread(s), sync " << o.sync
          << (grad_sync ? "" : " every " + std::to_string(o.average_every) + " step(s)")
          << (o.deterministic ? " (deterministic)" : "") << ", global batch " << B << ", "
@@ -455,12 +529,16 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     std::int64_t skipped = 0;
     std::optional<std::string> local_error;
     const GlobalPermutation order =
-        grad_sync ? GlobalPermutation(static_cast<std::uint64_t>(N), seed, epoch)
+        grad_sync ? GlobalPermutation(static_cast<std::uint64_t>(desc.rows), seed, epoch)
                   : GlobalPermutation(static_cast<std::uint64_t>(std::max<std::int64_t>(1, shard.rows())),
                                       seed + 0x9E3779B9ull * static_cast<std::uint64_t>(rank + 1), epoch);
     double last_progress = 0;
     const std::int64_t first_step = epoch == start_epoch ? start_step : 0;
     std::int64_t s = first_step;
+    // Walks the order skipping rows left out; a resumed epoch first passes its done steps.
+    BatchCursor cursor(order, selection, grad_sync ? 0 : shard.range.begin);
+    for (std::int64_t done = 0; done < first_step; ++done)
+      cursor.next(grad_sync ? B : local_batch, [](std::int64_t) {});
 
     for (; s < steps; ++s) {
       lr = learning_rate(o.schedule, (epoch - 1) + static_cast<double>(s) / steps, o.epochs);
@@ -472,21 +550,17 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
         try {
           const bool poison = fault && fault->fire(rank, global_step);
           // Gather this rank's rows of the step's batch into the reused buffer.
-          const std::int64_t lo = grad_sync ? s * B : s * local_batch;
-          const std::int64_t hi = grad_sync ? std::min(N, lo + B) : std::min(shard.rows(), lo + local_batch);
-          for (std::int64_t pos = lo; pos < hi; ++pos) {
-            std::int64_t local;
-            if (grad_sync) {
-              const auto row = static_cast<std::int64_t>(order(static_cast<std::uint64_t>(pos)));
-              if (!shard.range.contains(row)) continue;
-              local = row - shard.range.begin;
-            } else {
-              local = static_cast<std::int64_t>(order(static_cast<std::uint64_t>(pos)));
-            }
+          const auto take = [&](std::int64_t local) {
             std::copy(shard.row(local), shard.row(local) + D, xb.data() + m * D);
             std::copy(shard.label(local), shard.label(local) + L, yb.data() + m * L);
             ++m;
-          }
+          };
+          if (grad_sync)
+            cursor.next(B, [&](std::int64_t row) {
+              if (shard.range.contains(row)) take(row - shard.range.begin);
+            });
+          else
+            cursor.next(local_batch, take);
           if (poison) std::fill(xb.begin(), xb.begin() + m * D, std::nanf(""));
           stats = o.deterministic
                       ? gradient.compute_fixed(params.data(), xb.data(), yb.data(), m, exchange.fixed())

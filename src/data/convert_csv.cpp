@@ -1,0 +1,223 @@
+// CSV (or any one-character-delimited text, plain or .gz) to HDF5, one pass, block by block.
+// A line is one row; one column is the label, every other column a feature.
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "convert_input.hpp"
+#include "convert_output.hpp"
+#include "dptrain/convert.hpp"
+#include "dptrain/error.hpp"
+
+namespace dptrain {
+namespace {
+
+char parse_delimiter(const std::string& d) {
+  if (d == "tab" || d == "\\t" || d == "\t") return '\t';
+  if (d == "space") return ' ';
+  if (d.size() != 1) throw ConfigError("--delimiter '" + d + "': expected one character, tab or space");
+  return d[0];
+}
+
+// Splits a line into fields; "quoted, fields" may contain the delimiter and "" for a quote.
+// Returns false on an unterminated quote.
+bool split_fields(std::string_view line, char delimiter, std::vector<std::string_view>& fields,
+                  std::string& unquoted_storage) {
+  fields.clear();
+  unquoted_storage.clear();
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  // into unquoted_storage, if quoted
+  std::vector<bool> quoted;
+  std::size_t pos = 0;
+  for (;;) {
+    std::size_t start = pos;
+    while (start < line.size() && line[start] == ' ' && delimiter != ' ') ++start;
+    if (start < line.size() && line[start] == '"') {
+      const std::size_t from = unquoted_storage.size();
+      std::size_t i = start + 1;
+      for (;; ++i) {
+        if (i >= line.size()) return false;
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            unquoted_storage += '"';
+            ++i;
+            continue;
+          }
+          break;
+        }
+        unquoted_storage += line[i];
+      }
+      spans.emplace_back(from, unquoted_storage.size() - from);
+      quoted.push_back(true);
+      pos = line.find(delimiter, i + 1);
+    } else {
+      const std::size_t end = line.find(delimiter, pos);
+      spans.emplace_back(pos, (end == std::string_view::npos ? line.size() : end) - pos);
+      quoted.push_back(false);
+      pos = end;
+    }
+    if (pos == std::string_view::npos) break;
+    ++pos;
+  }
+  // Views are made only now: unquoted_storage no longer grows.
+  for (std::size_t i = 0; i < spans.size(); ++i)
+    fields.push_back(quoted[i] ? std::string_view(unquoted_storage).substr(spans[i].first, spans[i].second)
+                               : trim(line.substr(spans[i].first, spans[i].second)));
+  return true;
+}
+
+bool is_number_or_missing(std::string_view field) {
+  double v;
+  return parse_number(field, v) || is_missing_marker(field);
+}
+
+}  // namespace
+
+ConvertSummary convert_csv(const ConvertOptions& o) {
+  if (o.input.empty() || o.out.empty())
+    throw ConfigError("convert --from csv needs --input FILE.csv and --out FILE.h5");
+  if (o.header != "auto" && o.header != "yes" && o.header != "no")
+    throw ConfigError("--header '" + o.header + "': expected auto, yes or no");
+  if (o.label_type != "auto" && o.label_type != "int" && o.label_type != "float" &&
+      o.label_type != "category")
+    throw ConfigError("--label-type '" + o.label_type + "': expected auto, int, float or category");
+  const char delimiter = parse_delimiter(o.delimiter);
+  const LabelMap label_map(o.label_map);
+  const bool categories = o.label_type == "category";
+
+  LineReader in(o.input);
+  std::vector<std::string_view> fields;
+  std::string storage;
+  std::string_view line;
+  // The first non-empty line: a header or the first row.
+  bool have_line = false;
+  while ((have_line = in.next(line)) && trim(line).empty()) {}
+  if (!have_line) throw DataError(o.input + ": no data (the file is empty)");
+  if (!split_fields(line, delimiter, fields, storage)) malformed_line(in, line, "unterminated quote");
+  const auto columns = static_cast<std::int64_t>(fields.size());
+  if (columns < 2)
+    throw DataError(o.input + " line " + std::to_string(in.line_number()) + ": found " +
+                    std::to_string(columns) + " field(s) with delimiter '" + o.delimiter +
+                    "'; expected a label and at least one feature (set --delimiter?)");
+
+  // Which column is the label: an index (negative from the end) or a header name.
+  std::int64_t label_index = -1;
+  double index_value = 0;
+  const bool label_by_name = !parse_number(o.label_column, index_value);
+  if (!label_by_name) {
+    if (index_value != std::floor(index_value) || index_value >= columns || index_value < -columns)
+      throw ConfigError("--label-column " + o.label_column + ": the file has " +
+                        std::to_string(columns) + " columns (0.." + std::to_string(columns - 1) +
+                        ", or -1 for the last)");
+    label_index = static_cast<std::int64_t>(index_value < 0 ? columns + index_value : index_value);
+  }
+  bool header = o.header == "yes" || (o.header == "auto" && label_by_name);
+  if (o.header == "auto" && !label_by_name)
+    for (std::int64_t c = 0; c < columns; ++c)
+      if (!(categories && c == label_index) && !is_number_or_missing(fields[c])) header = true;
+  std::vector<std::string> names;
+  if (header) {
+    for (auto f : fields) names.emplace_back(f);
+    if (label_by_name) {
+      const auto it = std::find(names.begin(), names.end(), o.label_column);
+      if (it == names.end())
+        throw ConfigError("--label-column '" + o.label_column + "': no such column in the header of " +
+                          o.input + " (line " + std::to_string(in.line_number()) + ")");
+      label_index = it - names.begin();
+    }
+  } else if (label_by_name) {
+    throw ConfigError("--label-column '" + o.label_column + "' is a name but " + o.input +
+                      " has no header line (--header no); give a column index");
+  }
+
+  const std::int64_t cols = columns - 1;
+  const std::int64_t block = block_rows_for(o, cols);
+  std::vector<float> x(static_cast<std::size_t>(block * cols));
+  std::vector<double> y(static_cast<std::size_t>(block));
+  std::map<std::string, std::int64_t, std::less<>> category_ids;
+  std::vector<std::string> category_names;
+  ConvertSummary summary;
+  summary.features = cols;
+
+  write_file_atomically(o.out, [&](H5Writer& writer) {
+    ConvertOutput output(writer, cols, 1, o);
+    std::int64_t in_block = 0;
+    const auto flush = [&] {
+      output.append(x.data(), y.data(), in_block);
+      in_block = 0;
+      if (o.progress) o.progress(in.bytes_read(), in.total_bytes(), output.rows());
+    };
+    bool pending = !header;  // the first line is already in `fields` when it is data
+    while (pending || in.next(line)) {
+      if (!pending) {
+        if (trim(line).empty()) continue;
+        if (!split_fields(line, delimiter, fields, storage)) malformed_line(in, line, "unterminated quote");
+      }
+      pending = false;
+      if (static_cast<std::int64_t>(fields.size()) != columns)
+        malformed_line(in, line, "expected " + std::to_string(columns) + " fields (as " +
+                                     (header ? "in the header" : "on the first line") + "), found " +
+                                     std::to_string(fields.size()));
+      float* row = x.data() + in_block * cols;
+      for (std::int64_t c = 0, j = 0; c < columns; ++c) {
+        const std::string_view f = fields[c];
+        double v = 0;
+        if (c == label_index) {
+          if (categories) {
+            auto it = category_ids.find(f);
+            if (it == category_ids.end()) {
+              it = category_ids.emplace(std::string(f), static_cast<std::int64_t>(category_names.size())).first;
+              category_names.emplace_back(f);
+            }
+            v = static_cast<double>(it->second);
+          } else if (parse_number(f, v)) {
+            v = label_map(v);
+            if (o.label_type == "int" && v != std::floor(v))
+              malformed_line(in, line, "label '" + std::string(f) + "' is not an integer (--label-type int)");
+          } else if (is_missing_marker(f)) {
+            malformed_line(in, line, "the label (column " + std::to_string(c) + ") is missing");
+          } else {
+            malformed_line(in, line, "label '" + std::string(f) + "' in column " + std::to_string(c) +
+                                         " is not a number (class names: --label-type category)");
+          }
+          y[static_cast<std::size_t>(in_block)] = v;
+          continue;
+        }
+        if (parse_number(f, v)) {
+          row[j++] = static_cast<float>(v);
+        } else if (is_missing_marker(f)) {
+          row[j++] = std::nanf("");  // a missing value: training reports it or --skip-bad-rows drops it
+        } else {
+          malformed_line(in, line, "column " + std::to_string(c) +
+                                       (header ? " ('" + names[c] + "')" : std::string()) + " value '" +
+                                       std::string(f) + "' is not a number");
+        }
+      }
+      if (++in_block == block) flush();
+    }
+    flush();
+    if (output.rows() == 0) throw DataError(o.input + ": no data rows (only a header line?)");
+    const bool integer = categories || o.label_type == "int" ||
+                         (o.label_type == "auto" && output.labels_integral());
+    summary.label_type = output.finish(integer);
+    summary.rows = output.rows();
+    writer.set_attribute("/features", "source", o.input);
+    if (header) {
+      std::string feature_names;
+      for (std::int64_t c = 0; c < columns; ++c)
+        if (c != label_index) feature_names += (feature_names.empty() ? "" : ",") + names[c];
+      writer.set_attribute("/features", "columns", feature_names);
+    }
+    if (categories) {
+      std::string joined;
+      for (const auto& n : category_names) joined += (joined.empty() ? "" : ",") + n;
+      writer.set_attribute("/labels", "classes", joined);
+    }
+  });
+  summary.details = std::string(header ? "header line" : "no header") + ", label column " +
+                    (header ? "'" + names[label_index] + "' " : std::string()) + "(index " +
+                    std::to_string(label_index) + ")" +
+                    (categories ? ", " + std::to_string(category_names.size()) + " classes" : "");
+  return summary;
+}
+
+}  // namespace dptrain
