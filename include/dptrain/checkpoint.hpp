@@ -16,7 +16,7 @@ constexpr std::int64_t kCheckpointFormatVersion = 1;
 
 struct Checkpoint {
   ModelSpec spec;
-  std::vector<float> params;
+  AlignedVector<float> params;
   // Training state; empty/zero in a model-only file.
   std::string optimizer;                                               // e.g. "adam"
   std::int64_t optimizer_steps = 0;

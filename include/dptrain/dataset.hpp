@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dptrain/aligned.hpp"
 #include "dptrain/shard.hpp"
 
 namespace dptrain {
@@ -49,8 +50,8 @@ struct DroppedRows {
 struct Shard {
   DataDescription data;
   ShardRange range;             // global rows held here
-  std::vector<float> features;  // range.size() x data.cols, row-major
-  std::vector<float> labels;    // range.size() x data.label_cols, row-major
+  AlignedVector<float> features;  // range.size() x data.cols, row-major
+  AlignedVector<float> labels;    // range.size() x data.label_cols, row-major
   DroppedRows dropped;          // with DataOptions::skip_bad_rows only; still stored above
   double io_seconds = 0;
 

@@ -59,7 +59,7 @@ void allreduce_metrics(Communicator& comm, MetricSums& sums);
 // results do not depend on the number of threads.
 class Scorer {
  public:
-  Scorer(const ModelSpec& spec, const std::vector<float>& params, int threads,
+  Scorer(const ModelSpec& spec, const AlignedVector<float>& params, int threads,
          std::int64_t block_rows = 1024);
   const ModelSpec& spec() const { return spec_; }
   // outputs: rows x spec.outputs() (softmax probabilities, P(class 1), or regression values).
@@ -69,7 +69,7 @@ class Scorer {
 
  private:
   ModelSpec spec_;
-  std::vector<float> params_;
+  AlignedVector<float> params_;
   int threads_;
   std::int64_t block_rows_;
   std::vector<Workspace<float>> workspaces_;  // one per thread

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "dptrain/aligned.hpp"
+
 namespace dptrain {
 
 enum class Activation { ReLU, Tanh, Sigmoid };
@@ -49,7 +51,7 @@ ModelSpec make_model_spec(const std::string& name, std::int64_t features, std::i
 
 // Seeded initialisation, the same on every rank: zeros for models without hidden layers
 // (convex problems), He-normal weights for ReLU and Xavier-uniform for tanh/sigmoid.
-std::vector<float> initial_parameters(const ModelSpec& spec, std::uint64_t seed);
+AlignedVector<float> initial_parameters(const ModelSpec& spec, std::uint64_t seed);
 
 struct BatchStats {
   double loss = 0;     // summed over the rows of the batch
@@ -64,8 +66,8 @@ class Workspace {
   Workspace() = default;
   Workspace(const ModelSpec& spec, std::int64_t max_rows);
   std::int64_t max_rows() const { return max_rows_; }
-  std::vector<std::vector<T>> activations;  // per layer (output layer: logits, then dLoss/dz)
-  std::vector<T> scratch;
+  std::vector<AlignedVector<T>> activations;  // per layer (output layer: logits, then dLoss/dz)
+  AlignedVector<T> scratch;
 
  private:
   std::int64_t max_rows_ = 0;

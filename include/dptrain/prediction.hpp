@@ -59,7 +59,7 @@ struct StreamOptions {
 // the batch is scored with the threads and its answers are flushed before reading on. A
 // line with the wrong number of values or a non-finite value throws DataError naming the
 // line number, after answering the lines before it. Returns the number of lines answered.
-std::int64_t predict_stream(const ModelSpec& spec, const std::vector<float>& params, int input_fd,
+std::int64_t predict_stream(const ModelSpec& spec, const AlignedVector<float>& params, int input_fd,
                             std::ostream& out, const StreamOptions& options);
 
 }  // namespace dptrain

@@ -63,7 +63,7 @@ struct EpochReport {
 
 struct TrainResult {
   ModelSpec spec;
-  std::vector<float> params;
+  AlignedVector<float> params;
   std::vector<EpochReport> epochs;
   int stop_signal = 0;  // non-zero: stopped early by this signal (checkpoint written)
 };
@@ -76,7 +76,7 @@ TrainResult train(const TrainOptions& options, Communicator& comm, std::ostream*
 struct EvalSums {
   double loss = 0, correct = 0, rows = 0;
 };
-EvalSums evaluate_shard(const ModelSpec& spec, const std::vector<float>& params, const Shard& shard,
+EvalSums evaluate_shard(const ModelSpec& spec, const AlignedVector<float>& params, const Shard& shard,
                         int threads);
 
 // Checks labels against the model: integer class ids in [0, classes) for classifiers.

@@ -108,8 +108,8 @@ ModelSpec make_model_spec(const std::string& name, std::int64_t features, std::i
   return spec;
 }
 
-std::vector<float> initial_parameters(const ModelSpec& spec, std::uint64_t seed) {
-  std::vector<float> params(spec.num_params(), 0.0f);
+AlignedVector<float> initial_parameters(const ModelSpec& spec, std::uint64_t seed) {
+  AlignedVector<float> params(spec.num_params(), 0.0f);
   if (spec.layers() == 1) return params;
   Random rng(seed ^ 0xA5A5A5A5ull);
   for (std::size_t l = 0; l < spec.layers(); ++l) {

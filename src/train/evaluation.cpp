@@ -142,7 +142,7 @@ void allreduce_metrics(Communicator& comm, MetricSums& sums) {
 
 // ---- scoring ----
 
-Scorer::Scorer(const ModelSpec& spec, const std::vector<float>& params, int threads,
+Scorer::Scorer(const ModelSpec& spec, const AlignedVector<float>& params, int threads,
                std::int64_t block_rows)
     : spec_(spec), params_(params), threads_(std::max(1, threads)),
       block_rows_(std::max<std::int64_t>(1, block_rows)) {

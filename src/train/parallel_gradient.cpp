@@ -23,7 +23,7 @@ namespace {
 // buffer, sum it into thread 0's buffer (the output) and tell the caller, on thread 0.
 struct ThreadSum final : GradientReady {
   float* grad;
-  const std::vector<std::vector<float>>* others;
+  const std::vector<AlignedVector<float>>* others;
   GradientReady* outer;
   void operator()(std::size_t begin, std::size_t end) override {
     const int nt = static_cast<int>(others->size()) + 1;

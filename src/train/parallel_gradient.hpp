@@ -33,11 +33,11 @@ class ParallelGradient {
   ModelSpec spec_;
   int threads_;
   std::vector<Workspace<float>> workspaces_;
-  std::vector<std::vector<float>> grads_;  // threads 1..T-1; thread 0 writes into the output
+  std::vector<AlignedVector<float>> grads_;  // threads 1..T-1; thread 0 writes into the output
   std::vector<BatchStats> stats_;
   // compute_fixed only: per-thread integer sums and one-row buffers.
   std::vector<std::vector<std::int64_t>> fixed_;
-  std::vector<std::vector<float>> row_x_, row_y_, row_grad_;
+  std::vector<AlignedVector<float>> row_x_, row_y_, row_grad_;
 };
 
 }  // namespace dptrain

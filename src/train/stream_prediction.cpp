@@ -103,7 +103,7 @@ void parse_row(const std::string& line, std::int64_t line_number, std::int64_t w
 
 }  // namespace
 
-std::int64_t predict_stream(const ModelSpec& spec, const std::vector<float>& params, int input_fd,
+std::int64_t predict_stream(const ModelSpec& spec, const AlignedVector<float>& params, int input_fd,
                             std::ostream& out, const StreamOptions& o) {
   if (o.batch_lines < 1) throw ConfigError("--batch-lines must be at least 1");
   if (o.threads < 1) throw ConfigError("--threads must be at least 1");
@@ -112,7 +112,7 @@ std::int64_t predict_stream(const ModelSpec& spec, const std::vector<float>& par
   const std::int64_t d = spec.inputs(), k = spec.outputs();
   LineReader reader(input_fd);
   std::vector<std::string> batch;
-  std::vector<float> x, outputs;
+  AlignedVector<float> x, outputs;
   std::string text, line;
   std::int64_t answered = 0;
   while (true) {

@@ -154,7 +154,7 @@ void check_or_drop_labels(const ModelSpec& spec, Shard& shard, const DataOptions
   check_labels_impl(spec, shard, options, options.skip_bad_rows ? &shard.dropped : nullptr);
 }
 
-EvalSums evaluate_shard(const ModelSpec& spec, const std::vector<float>& params, const Shard& shard,
+EvalSums evaluate_shard(const ModelSpec& spec, const AlignedVector<float>& params, const Shard& shard,
                         int threads) {
   // Fixed blocks, summed in block order: the result does not depend on the thread count.
   constexpr std::int64_t kBlock = 1024;
@@ -241,7 +241,7 @@ class StepExchange {
  private:
   static constexpr std::size_t kExtras = 6;
   std::size_t n_;
-  std::vector<float> grad_;
+  AlignedVector<float> grad_;
   std::vector<std::int64_t> fixed_;
 };
 
@@ -404,7 +404,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   }
   if (!selection.dropped_report.empty()) say(selection.dropped_report);
 
-  std::vector<float> params = initial_parameters(spec, o.seed);
+  AlignedVector<float> params = initial_parameters(spec, o.seed);
   const std::size_t n_params = params.size();
   auto optimizer = make_optimizer(o.optimizer, n_params);
   const std::int64_t N = selection.training_rows();  // desc.rows unless rows are left out
@@ -460,8 +460,8 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       grad_sync ? std::min(B, local_train) : (local_train + steps - 1) / steps;
   const std::int64_t D = desc.cols, L = spec.label_cols();
   ParallelGradient gradient(spec, threads, std::max<std::int64_t>(1, local_batch));
-  std::vector<float> xb(static_cast<std::size_t>(std::max<std::int64_t>(1, local_batch) * D));
-  std::vector<float> yb(static_cast<std::size_t>(std::max<std::int64_t>(1, local_batch) * L));
+  AlignedVector<float> xb(static_cast<std::size_t>(std::max<std::int64_t>(1, local_batch) * D));
+  AlignedVector<float> yb(static_cast<std::size_t>(std::max<std::int64_t>(1, local_batch) * L));
   StepExchange exchange(n_params, o.deterministic);
   // Overlap needs a collective per step (sync grad) and float sums; with one rank there is
   // nothing to overlap.
@@ -472,7 +472,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   sender.grad = exchange.grad();
   Timeline timeline(!o.timeline.empty());
   timeline.add("read", now() - shard.io_seconds - (val ? val->io_seconds : 0.0), now());
-  std::vector<float> average(grad_sync ? 0 : n_params + 2);
+  AlignedVector<float> average(grad_sync ? 0 : n_params + 2);
 
   if (log && rank == 0) {
     *log << "dptrain: " << spec.describe() << "\n"

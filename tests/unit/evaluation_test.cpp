@@ -121,7 +121,7 @@ TEST(Metrics, JsonAndTableNameTheMetrics) {
 // A small random MLP classifier and data with labels from a few classes.
 struct Problem {
   ModelSpec spec = make_model_spec("mlp:7,5", 6, 3, LossKind::SoftmaxCrossEntropy, Activation::Tanh);
-  std::vector<float> params = initial_parameters(spec, 11);
+  AlignedVector<float> params = initial_parameters(spec, 11);
   std::int64_t rows = 2500;
   std::vector<float> x, y;
   Problem() {
@@ -181,7 +181,7 @@ TEST(Scorer, RanksReduceToTheSingleProcessMetrics) {
 
 TEST(Scorer, RegressionSumsReduceExactlyEnoughForR2) {
   const ModelSpec spec = make_model_spec("linear", 4, 2, LossKind::MeanSquaredError, Activation::ReLU);
-  std::vector<float> params(spec.num_params());
+  AlignedVector<float> params(spec.num_params());
   Random rng(3);
   for (auto& v : params) v = static_cast<float>(rng.normal());
   params[spec.bias_offset(0)] = 100;  // targets far from 0 stress the sum-of-squares form of R^2
@@ -250,7 +250,7 @@ TEST(PredictionCsv, ShortestRoundTripFloats) {
 }
 
 // Runs predict_stream over a pipe holding `input`; returns the answers, or the error.
-std::string stream(const ModelSpec& spec, const std::vector<float>& params, const std::string& input,
+std::string stream(const ModelSpec& spec, const AlignedVector<float>& params, const std::string& input,
                    std::string* error = nullptr, std::int64_t batch = 4) {
   int fds[2];
   EXPECT_EQ(::pipe(fds), 0);
@@ -268,7 +268,7 @@ std::string stream(const ModelSpec& spec, const std::vector<float>& params, cons
 
 TEST(PredictStream, OneAnswerPerLineInOrder) {
   const ModelSpec spec = make_model_spec("linear", 2, 1, LossKind::MeanSquaredError, Activation::ReLU);
-  const std::vector<float> params = {1.0f, 10.0f, 0.5f};  // y = x0 + 10 x1 + 0.5
+  const AlignedVector<float> params = {1.0f, 10.0f, 0.5f};  // y = x0 + 10 x1 + 0.5
   std::string input;
   std::string expected;
   for (int i = 0; i < 11; ++i) {
@@ -286,7 +286,7 @@ TEST(PredictStream, OneAnswerPerLineInOrder) {
 
 TEST(PredictStream, BadLinesNameTheLineAfterAnsweringEarlierOnes) {
   const ModelSpec spec = make_model_spec("linear", 2, 1, LossKind::MeanSquaredError, Activation::ReLU);
-  const std::vector<float> params = {1.0f, 1.0f, 0.0f};
+  const AlignedVector<float> params = {1.0f, 1.0f, 0.0f};
   std::string error;
   EXPECT_EQ(stream(spec, params, "1,2\n3,4\n5,6\n1,2,3\n7,8\n", &error), "3\n7\n11\n");
   EXPECT_EQ(error, "stdin line 4: expected 2 comma-separated feature values (the model's input "

@@ -98,7 +98,7 @@ TEST(StepAllocation, CounterSeesAllocations) {
 long allocations_per_step(const ModelSpec& spec, std::int64_t rows, const char* optimizer_name,
                           int threads) {
   const Batch batch = random_batch(spec, rows, 5);
-  std::vector<float> params = initial_parameters(spec, 1);
+  AlignedVector<float> params = initial_parameters(spec, 1);
   std::vector<float> grad(spec.num_params());
   ScheduleOptions schedule;
   schedule.name = "cosine";
@@ -154,7 +154,7 @@ TEST(ParallelGradient, ThreadCountChangesOnlyRounding) {
   const ModelSpec spec = mlp({20, 16, 8, 4});
   const std::int64_t rows = 101;
   const Batch batch = random_batch(spec, rows, 9);
-  const std::vector<float> params = initial_parameters(spec, 2);
+  const AlignedVector<float> params = initial_parameters(spec, 2);
   ParallelGradient one(spec, 1, rows);
   std::vector<float> reference(spec.num_params());
   const BatchStats ref = one.compute(params.data(), batch.x.data(), batch.y.data(), rows, reference.data());

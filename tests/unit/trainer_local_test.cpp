@@ -24,8 +24,8 @@ std::string dataset(const std::string& name, std::int64_t classes) {
   return path;
 }
 
-std::vector<float> train_on(int ranks, const TrainOptions& o) {
-  std::vector<float> params;
+AlignedVector<float> train_on(int ranks, const TrainOptions& o) {
+  AlignedVector<float> params;
   run_local_ranks(ranks, [&](Communicator& comm) {
     TrainResult r = train(o, comm, nullptr);
     if (comm.rank() == 0) params = r.params;
@@ -33,7 +33,7 @@ std::vector<float> train_on(int ranks, const TrainOptions& o) {
   return params;
 }
 
-double max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
+double max_relative_difference(const AlignedVector<float>& a, const AlignedVector<float>& b) {
   double diff = 0, scale = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
