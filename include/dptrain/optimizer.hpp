@@ -22,8 +22,9 @@ struct OptimizerOptions {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  // params -= update(grad, lr). `grad` may be modified (weight decay is added in place).
-  virtual void step(std::span<float> params, std::span<float> grad, double lr) = 0;
+  // params -= update(grad * scale, lr). The scale (1 / rows, gradient clipping) is applied
+  // as the gradient is read, in the same pass as the update; `grad` is left unchanged.
+  virtual void step(std::span<float> params, std::span<float> grad, double lr, float scale = 1.0f) = 0;
   // Named state vectors (e.g. "velocity", "m", "v") and the step counter, for checkpoints.
   virtual std::vector<std::pair<std::string, std::vector<float>*>> state() { return {}; }
   std::int64_t steps = 0;

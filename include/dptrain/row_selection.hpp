@@ -3,6 +3,7 @@
 // chosen by seed (--val-fraction), minus the bad rows dropped by --skip-bad-rows. Every
 // rank holds the same selection, defined by the data and the seed alone, so the training
 // order and the validation set are the same for any rank count.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -100,5 +101,64 @@ std::vector<std::string> class_coverage_warnings(const std::vector<double>& trai
 // "dropped 3 of 1000 rows (2 with NaN/Inf, 1 with an invalid label); first: ..."
 std::string describe_dropped(std::int64_t dropped, std::int64_t non_finite, std::int64_t bad_label,
                              std::int64_t rows, const std::string& first);
+
+// The order of one epoch in --sync grad mode, stratified so that every rank's share of every
+// batch is (almost) the same size. The rows are cut into strata(rows) contiguous strata, each
+// shuffled on its own (by seed, epoch and stratum); step s takes from every stratum its next
+// share of training rows, in proportion to the stratum's size, so every stratum runs out at
+// the last step. Which rows form batch s depends only on the data, the seed and the epoch —
+// the rank count only decides who computes which of them — while a rank's share of a batch
+// is its share of the data give or take one stratum's few rows. A plain global shuffle would
+// give each rank a binomially varying share, and every step would wait for the rank that
+// drew the most rows. A rank walks only the strata that overlap its own rows.
+class StratifiedOrder {
+ public:
+  static constexpr std::int64_t kStrata = 64;
+  static std::int64_t strata(std::int64_t rows) {
+    return std::max<std::int64_t>(1, std::min(kStrata, rows));
+  }
+  // Training rows per stratum (the same on every rank).
+  static std::vector<std::int64_t> training_rows_per_stratum(const RowSelection& selection);
+
+  StratifiedOrder(const RowSelection& selection, const std::vector<std::int64_t>& training_per_stratum,
+                  std::uint64_t seed, std::uint64_t epoch, std::int64_t steps, ShardRange mine);
+
+  // The most rows one batch can hold (its size varies by at most the number of strata).
+  static std::int64_t max_batch(std::int64_t batch, std::int64_t rows) { return batch + strata(rows); }
+
+  // Calls visit(row) for each of this rank's rows of the next batch (global row ids).
+  template <class Visit>
+  void next(Visit&& visit) {
+    for (auto& st : strata_) {
+      // Rows of this stratum in batches 0..step: floor((step + 1) * training / steps + phase / S).
+      // The phases stagger where the strata round up, so a batch (and a rank's part of it)
+      // stays within a row or two of its share instead of all strata rounding up together.
+      const auto target = static_cast<std::int64_t>(
+          (static_cast<__int128>(step_ + 1) * st.training * count_ + static_cast<__int128>(st.phase) * steps_) /
+          (static_cast<__int128>(steps_) * count_));
+      while (st.taken < target) {
+        const std::int64_t row =
+            st.rows.begin + static_cast<std::int64_t>(st.order(static_cast<std::uint64_t>(st.position++)));
+        if (!selection_.training(row)) continue;
+        ++st.taken;
+        if (mine_.contains(row)) visit(row);
+      }
+    }
+    ++step_;
+  }
+
+ private:
+  struct Stratum {
+    ShardRange rows;
+    GlobalPermutation order;
+    std::int64_t phase = 0, training = 0, taken = 0, position = 0;
+  };
+  const RowSelection& selection_;
+  ShardRange mine_;
+  std::int64_t steps_;
+  std::int64_t count_;  // number of strata
+  std::int64_t step_ = 0;
+  std::vector<Stratum> strata_;  // those overlapping `mine`
+};
 
 }  // namespace dptrain

@@ -109,4 +109,45 @@ std::string describe_dropped(std::int64_t dropped, std::int64_t non_finite, std:
   return s;
 }
 
+std::vector<std::int64_t> StratifiedOrder::training_rows_per_stratum(const RowSelection& selection) {
+  const std::int64_t n = StratifiedOrder::strata(selection.rows());
+  std::vector<std::int64_t> training;
+  for (std::int64_t k = 0; k < n; ++k)
+    training.push_back(selection.training_rows_in(shard_range(selection.rows(), static_cast<int>(n), static_cast<int>(k))));
+  return training;
+}
+
+namespace {
+
+// A stratum's rounding phase in [0, n): the bit reversal of k when n is a power of two, so
+// that any run of consecutive strata (one rank's) has phases spread evenly over [0, n).
+std::int64_t stratum_phase(std::int64_t k, std::int64_t n) {
+  if (n & (n - 1)) return k;
+  std::int64_t reversed = 0;
+  for (std::int64_t bit = 1, top = n >> 1; bit < n; bit <<= 1, top >>= 1)
+    if (k & bit) reversed |= top;
+  return reversed;
+}
+
+}  // namespace
+
+StratifiedOrder::StratifiedOrder(const RowSelection& selection,
+                                 const std::vector<std::int64_t>& training_per_stratum,
+                                 std::uint64_t seed, std::uint64_t epoch, std::int64_t steps,
+                                 ShardRange mine)
+    : selection_(selection),
+      mine_(mine),
+      steps_(std::max<std::int64_t>(1, steps)),
+      count_(static_cast<std::int64_t>(training_per_stratum.size())) {
+  const std::int64_t n = count_;
+  for (std::int64_t k = 0; k < n; ++k) {
+    const ShardRange rows = shard_range(selection.rows(), static_cast<int>(n), static_cast<int>(k));
+    if (rows.end <= mine.begin || rows.begin >= mine.end) continue;
+    // Epoch e, stratum k: key e * kStrata + k (epoch 0 is the validation split's).
+    strata_.push_back({rows, GlobalPermutation(static_cast<std::uint64_t>(rows.size()), seed,
+                                               epoch * kStrata + static_cast<std::uint64_t>(k)),
+                       stratum_phase(k, n), training_per_stratum[k]});
+  }
+}
+
 }  // namespace dptrain

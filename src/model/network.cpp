@@ -137,7 +137,7 @@ namespace {
 // The first layer's weight gradient is the largest piece (most of an MLP's parameters) and the
 // last one backprop finishes; sending it in column blocks of about this many values lets
 // most of it travel while the remaining blocks are computed.
-constexpr std::int64_t kBucketValues = 65536;
+constexpr std::int64_t kBucketValues = 32768;
 
 std::int64_t first_layer_blocks(const ModelSpec& spec) {
   const std::int64_t values = spec.widths[0] * spec.widths[1];

@@ -9,19 +9,14 @@
 namespace dptrain {
 namespace {
 
-void add_weight_decay(std::span<float> grad, std::span<const float> params, double wd) {
-  if (wd == 0) return;
-  const float w = static_cast<float>(wd);
-  for (std::size_t i = 0; i < grad.size(); ++i) grad[i] += w * params[i];
-}
-
+// Every update is one pass over the parameters: the gradient is scaled (1 / rows, clipping)
+// and the L2 term added as it is read, since the step is bound by memory traffic.
 class Sgd final : public Optimizer {
  public:
   explicit Sgd(double wd) : wd_(wd) {}
-  void step(std::span<float> p, std::span<float> g, double lr) override {
-    add_weight_decay(g, p, wd_);
-    const float a = static_cast<float>(lr);
-    for (std::size_t i = 0; i < p.size(); ++i) p[i] -= a * g[i];
+  void step(std::span<float> p, std::span<float> g, double lr, float scale) override {
+    const float a = static_cast<float>(lr), w = static_cast<float>(wd_);
+    for (std::size_t i = 0; i < p.size(); ++i) p[i] -= a * (g[i] * scale + w * p[i]);
     ++steps;
   }
 
@@ -34,12 +29,20 @@ class Momentum final : public Optimizer {
  public:
   Momentum(std::size_t n, double mu, double wd, bool nesterov)
       : velocity_(n, 0.0f), mu_(mu), wd_(wd), nesterov_(nesterov) {}
-  void step(std::span<float> p, std::span<float> g, double lr) override {
-    add_weight_decay(g, p, wd_);
-    const float a = static_cast<float>(lr), mu = static_cast<float>(mu_);
-    for (std::size_t i = 0; i < p.size(); ++i) {
-      velocity_[i] = mu * velocity_[i] + g[i];
-      p[i] -= a * (nesterov_ ? g[i] + mu * velocity_[i] : velocity_[i]);
+  void step(std::span<float> p, std::span<float> g, double lr, float scale) override {
+    const float a = static_cast<float>(lr), mu = static_cast<float>(mu_), w = static_cast<float>(wd_);
+    float* v = velocity_.data();
+    if (nesterov_) {
+      for (std::size_t i = 0; i < p.size(); ++i) {
+        const float gi = g[i] * scale + w * p[i];
+        v[i] = mu * v[i] + gi;
+        p[i] -= a * (gi + mu * v[i]);
+      }
+    } else {
+      for (std::size_t i = 0; i < p.size(); ++i) {
+        v[i] = mu * v[i] + (g[i] * scale + w * p[i]);
+        p[i] -= a * v[i];
+      }
     }
     ++steps;
   }
@@ -58,8 +61,8 @@ class Adam final : public Optimizer {
  public:
   Adam(std::size_t n, const OptimizerOptions& o, bool decoupled)
       : m_(n, 0.0f), v_(n, 0.0f), o_(o), decoupled_(decoupled) {}
-  void step(std::span<float> p, std::span<float> g, double lr) override {
-    if (!decoupled_) add_weight_decay(g, p, o_.weight_decay);
+  void step(std::span<float> p, std::span<float> g, double lr, float scale) override {
+    const float w = decoupled_ ? 0.0f : static_cast<float>(o_.weight_decay);
     ++steps;
     const double c1 = 1 - std::pow(o_.beta1, static_cast<double>(steps));
     const double c2 = 1 - std::pow(o_.beta2, static_cast<double>(steps));
@@ -69,8 +72,9 @@ class Adam final : public Optimizer {
     const float eps = static_cast<float>(o_.eps);
     const float decay = decoupled_ ? static_cast<float>(1 - lr * o_.weight_decay) : 1.0f;
     for (std::size_t i = 0; i < p.size(); ++i) {
-      m_[i] = b1 * m_[i] + (1 - b1) * g[i];
-      v_[i] = b2 * v_[i] + (1 - b2) * g[i] * g[i];
+      const float gi = g[i] * scale + w * p[i];
+      m_[i] = b1 * m_[i] + (1 - b1) * gi;
+      v_[i] = b2 * v_[i] + (1 - b2) * gi * gi;
       p[i] = p[i] * decay - step * m_[i] / (std::sqrt(v_[i]) / root_c2 + eps);
     }
   }

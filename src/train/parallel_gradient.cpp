@@ -79,8 +79,9 @@ BatchStats ParallelGradient::compute_fixed(const float* params, const float* x, 
       row_grad_.emplace_back(n);
     }
   }
-  // Per row, |g| < 2^20 keeps a batch of up to 2^11 rows inside int64 at 2^32 per unit.
-  constexpr float kLimit = 1048576.0f;
+  // Per row, |g| < 2^19 keeps a batch of up to 2^12 rows (--batch 2048 plus the slack of a
+  // stratified batch) inside int64 at 2^32 per unit.
+  constexpr float kLimit = 524288.0f;
   std::vector<char> bad(nt, 0);
 #pragma omp parallel num_threads(nt)
   {

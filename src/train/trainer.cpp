@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <Eigen/Core>
+
 #include <csignal>
 #include <filesystem>
 
@@ -83,10 +85,13 @@ double peak_rss_mb() {
   return 0;
 }
 
+// Vectorised by Eigen (a plain loop over a float sum is not: the compiler may not reorder it).
 bool all_finite(const float* g, std::size_t n) {
-  float sum = 0;
-  for (std::size_t i = 0; i < n; ++i) sum += g[i] * 0.0f;  // NaN or Inf anywhere makes this NaN
-  return std::isfinite(sum);
+  return Eigen::Map<const Eigen::VectorXf>(g, static_cast<Eigen::Index>(n)).allFinite();
+}
+
+double l2_norm(const float* g, std::size_t n) {
+  return Eigen::Map<const Eigen::VectorXf>(g, static_cast<Eigen::Index>(n)).cast<double>().norm();
 }
 
 }  // namespace
@@ -457,7 +462,10 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   });
 
   const std::int64_t local_batch =
-      grad_sync ? std::min(B, local_train) : (local_train + steps - 1) / steps;
+      grad_sync ? std::min(StratifiedOrder::max_batch(B, desc.rows), local_train)
+                : (local_train + steps - 1) / steps;
+  const std::vector<std::int64_t> stratum_training =
+      grad_sync ? StratifiedOrder::training_rows_per_stratum(selection) : std::vector<std::int64_t>();
   const std::int64_t D = desc.cols, L = spec.label_cols();
   ParallelGradient gradient(spec, threads, std::max<std::int64_t>(1, local_batch));
   AlignedVector<float> xb(static_cast<std::size_t>(std::max<std::int64_t>(1, local_batch) * D));
@@ -528,17 +536,20 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     double compute_s = 0, comm_s = 0, loss_sum = 0, correct_sum = 0, rows_sum = 0, lr = 0;
     std::int64_t skipped = 0;
     std::optional<std::string> local_error;
-    const GlobalPermutation order =
-        grad_sync ? GlobalPermutation(static_cast<std::uint64_t>(desc.rows), seed, epoch)
-                  : GlobalPermutation(static_cast<std::uint64_t>(std::max<std::int64_t>(1, shard.rows())),
-                                      seed + 0x9E3779B9ull * static_cast<std::uint64_t>(rank + 1), epoch);
+    // Sync grad: the global order (the same batches for any rank count). Local SGD: this
+    // rank's own order of its shard.
+    StratifiedOrder global_order(selection, stratum_training, seed, epoch, steps, shard.range);
+    const GlobalPermutation local_order(static_cast<std::uint64_t>(std::max<std::int64_t>(1, shard.rows())),
+                                        seed + 0x9E3779B9ull * static_cast<std::uint64_t>(rank + 1), epoch);
+    BatchCursor cursor(local_order, selection, shard.range.begin);
     double last_progress = 0;
     const std::int64_t first_step = epoch == start_epoch ? start_step : 0;
     std::int64_t s = first_step;
-    // Walks the order skipping rows left out; a resumed epoch first passes its done steps.
-    BatchCursor cursor(order, selection, grad_sync ? 0 : shard.range.begin);
-    for (std::int64_t done = 0; done < first_step; ++done)
-      cursor.next(grad_sync ? B : local_batch, [](std::int64_t) {});
+    // A resumed epoch first passes its finished steps.
+    for (std::int64_t done = 0; done < first_step; ++done) {
+      if (grad_sync) global_order.next([](std::int64_t) {});
+      else cursor.next(local_batch, [](std::int64_t) {});
+    }
 
     for (; s < steps; ++s) {
       lr = learning_rate(o.schedule, (epoch - 1) + static_cast<double>(s) / steps, o.epochs);
@@ -556,9 +567,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
             ++m;
           };
           if (grad_sync)
-            cursor.next(B, [&](std::int64_t row) {
-              if (shard.range.contains(row)) take(row - shard.range.begin);
-            });
+            global_order.next([&](std::int64_t row) { take(row - shard.range.begin); });
           else
             cursor.next(local_batch, take);
           if (poison) std::fill(xb.begin(), xb.begin() + m * D, std::nanf(""));
@@ -605,10 +614,14 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
           }
           ++skipped;
         } else {
-          const float inv = static_cast<float>(1.0 / totals.rows);
-          for (std::size_t i = 0; i < n_params; ++i) grad[i] *= inv;
-          if (o.clip_norm > 0) clip_gradient_norm({grad, n_params}, o.clip_norm);
-          optimizer->step(params, {grad, n_params}, lr);
+          // The mean over the batch and the clipping are one scale factor, applied inside the
+          // optimizer's single pass over the parameters.
+          double scale = 1.0 / totals.rows;
+          if (o.clip_norm > 0) {
+            const double norm = l2_norm(grad, n_params) * scale;
+            if (norm > o.clip_norm) scale *= o.clip_norm / norm;
+          }
+          optimizer->step(params, {grad, n_params}, lr, static_cast<float>(scale));
           loss_sum += totals.loss;
           correct_sum += totals.correct;
           rows_sum += totals.rows;

@@ -140,3 +140,41 @@ TEST(ClassCoverage, WarnsForValidationClassesMissingFromTraining) {
   EXPECT_EQ(w[0], "class 1 appears in the validation data (2 rows) but not in the training data; "
                   "the model cannot learn it");
 }
+
+// The stratified order: every training row once per epoch; batch s holds the same rows for
+// any rank count; and each rank's part of a batch stays close to its share of the data.
+TEST(StratifiedOrder, SameBatchesForAnyRankCountAndBalancedShares) {
+  for (const double val_fraction : {0.0, 0.1}) {
+    const std::int64_t rows = 20011, steps = (rows - static_cast<std::int64_t>(rows * val_fraction) + 255) / 256;
+    const RowSelection selection(rows, val_fraction, 7, {});
+    const auto per_stratum = StratifiedOrder::training_rows_per_stratum(selection);
+    std::vector<std::vector<std::int64_t>> reference;  // batches on one rank, sorted
+    for (int ranks : {1, 2, 3, 4}) {
+      std::vector<std::vector<std::int64_t>> batches(steps);
+      std::vector<int> seen(rows, 0);
+      for (int r = 0; r < ranks; ++r) {
+        const ShardRange mine = shard_range(rows, ranks, r);
+        StratifiedOrder order(selection, per_stratum, 7, 3, steps, mine);
+        const double share = static_cast<double>(selection.training_rows_in(mine)) / steps;
+        for (std::int64_t s = 0; s < steps; ++s) {
+          std::int64_t m = 0;
+          order.next([&](std::int64_t row) {
+            ASSERT_TRUE(mine.contains(row));
+            ASSERT_TRUE(selection.training(row));
+            ++seen[row];
+            ++m;
+            batches[s].push_back(row);
+          });
+          // Powers of two split the 64 strata evenly; 3 ranks share one stratum at each cut.
+          // (A plain shuffle would stray by several times this: about 8 rows of 128 is one sd.)
+      const double slack = (ranks & (ranks - 1)) ? 10.0 : 6.0;
+          EXPECT_LE(std::abs(static_cast<double>(m) - share), slack) << ranks << " ranks, rank " << r << ", step " << s;
+        }
+      }
+      for (std::int64_t row = 0; row < rows; ++row) ASSERT_EQ(seen[row], selection.training(row) ? 1 : 0) << row;
+      for (auto& b : batches) std::sort(b.begin(), b.end());
+      if (ranks == 1) reference = batches;
+      else EXPECT_EQ(batches, reference) << ranks << " ranks";
+    }
+  }
+}
