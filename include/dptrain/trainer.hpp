@@ -55,6 +55,7 @@ struct EpochReport {
   std::optional<double> val_accuracy;
   double samples_per_s = 0;
   double epoch_s = 0, compute_s = 0, comm_s = 0, io_s = 0;
+  double val_s = 0;  // validation time, part of epoch_s and compute_s but not of samples_per_s
   double lr = 0;
   double peak_rss_mb = 0;  // the largest peak resident memory of any rank so far
   std::int64_t skipped_steps = 0;

@@ -47,17 +47,17 @@ std::string config_sidecar_path(const std::string& metrics_path) {
 }
 
 std::string csv_header() {
-  return "epoch,train_loss,train_accuracy,val_loss,val_accuracy,samples_per_s,epoch_s,compute_s,"
-         "comm_s,io_s,lr,skipped_steps,ranks,threads";
+  return "epoch,train_loss,train_accuracy,val_loss,val_accuracy,samples_per_s,epoch_s,val_s,compute_s,"
+         "comm_s,io_s,lr,peak_rss_mb,skipped_steps,ranks,threads";
 }
 
 std::string to_csv(const EpochReport& r) {
   std::ostringstream s;
   s << r.epoch << ',' << csv_number(r.train_loss) << ',' << csv_optional(r.train_accuracy) << ','
     << csv_optional(r.val_loss) << ',' << csv_optional(r.val_accuracy) << ','
-    << csv_number(r.samples_per_s) << ',' << csv_number(r.epoch_s) << ',' << csv_number(r.compute_s)
-    << ',' << csv_number(r.comm_s) << ',' << csv_number(r.io_s) << ',' << csv_number(r.lr) << ','
-    << r.skipped_steps << ',' << r.ranks << ',' << r.threads;
+    << csv_number(r.samples_per_s) << ',' << csv_number(r.epoch_s) << ',' << csv_number(r.val_s) << ','
+    << csv_number(r.compute_s) << ',' << csv_number(r.comm_s) << ',' << csv_number(r.io_s) << ','
+    << csv_number(r.lr) << ',' << csv_number(r.peak_rss_mb) << ',' << r.skipped_steps << ',' << r.ranks << ',' << r.threads;
   return s.str();
 }
 

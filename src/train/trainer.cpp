@@ -103,7 +103,8 @@ std::string to_json(const EpochReport& r) {
     << ", \"val_loss\": " << json_optional(r.val_loss)
     << ", \"val_accuracy\": " << json_optional(r.val_accuracy)
     << ", \"samples_per_s\": " << json_number(r.samples_per_s)
-    << ", \"epoch_s\": " << json_number(r.epoch_s) << ", \"compute_s\": " << json_number(r.compute_s)
+    << ", \"epoch_s\": " << json_number(r.epoch_s) << ", \"val_s\": " << json_number(r.val_s)
+    << ", \"compute_s\": " << json_number(r.compute_s)
     << ", \"comm_s\": " << json_number(r.comm_s) << ", \"io_s\": " << json_number(r.io_s)
     << ", \"lr\": " << json_number(r.lr) << ", \"peak_rss_mb\": " << json_number(r.peak_rss_mb)
     << ", \"skipped_steps\": " << r.skipped_steps
@@ -713,7 +714,8 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       reduce_or_fail(comm, vs, val_error, "validation");
       report.val_loss = vs[0] / std::max(vs[2], 1.0);
       if (spec.classifier()) report.val_accuracy = vs[1] / std::max(vs[2], 1.0);
-      compute_s += now() - t_val;
+      report.val_s = now() - t_val;
+      compute_s += report.val_s;
       timeline.add("validation", t_val, now());
     }
 
@@ -726,8 +728,9 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     report.comm_s = times[1];
     report.io_s = io_pending;
     io_pending = 0;
-    report.samples_per_s =
-        static_cast<double>(std::min(N, (steps - first_step) * B)) / std::max(report.epoch_s, 1e-9);
+    // Training throughput: validation time is reported apart (val_s).
+    report.samples_per_s = static_cast<double>(std::min(N, (steps - first_step) * B)) /
+                           std::max(report.epoch_s - report.val_s, 1e-9);
     if (rank == 0) {
       if (log) {
         if (o.progress) *log << "\r\033[K";

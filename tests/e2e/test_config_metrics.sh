@@ -66,7 +66,7 @@ for a, b in zip(j, c):
     assert b['val_loss'] == '' and a['val_loss'] is None
 " || fail "CSV and JSONL metrics differ"
 run_mpi 1 train --data "$WORK/data.h5" --epochs 3 --val "$WORK/data.h5" --metrics "$WORK/only.csv" --progress off >/dev/null
-[ "$(head -1 "$WORK/only.csv")" = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,samples_per_s,epoch_s,compute_s,comm_s,io_s,lr,skipped_steps,ranks,threads" ] ||
+[ "$(head -1 "$WORK/only.csv")" = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,samples_per_s,epoch_s,val_s,compute_s,comm_s,io_s,lr,peak_rss_mb,skipped_steps,ranks,threads" ] ||
   fail "--metrics FILE.csv did not write a CSV header"
 [ "$(wc -l <"$WORK/only.csv")" -eq 4 ] || fail "--metrics FILE.csv: expected a header and 3 rows"
 pass "CSV metrics (--metrics-csv, or --metrics FILE.csv) match JSONL"

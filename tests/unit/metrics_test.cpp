@@ -55,7 +55,7 @@ TEST(MetricsTest, CsvRowHasOneFieldPerColumnAndEmptyFieldsForMissingValues) {
   EpochReport r = report(2);
   r.val_loss = 0.5;
   r.train_loss = NAN;
-  EXPECT_EQ(to_csv(r), "2,,0.75,0.5,,1000,2,1.5,0.25,0,0.1,0,2,3");
+  EXPECT_EQ(to_csv(r), "2,,0.75,0.5,,1000,2,0,1.5,0.25,0,0.1,0,0,2,3");
   auto count = [](const std::string& s) { return std::count(s.begin(), s.end(), ','); };
   EXPECT_EQ(count(to_csv(r)), count(csv_header()));
 }
