@@ -1,6 +1,8 @@
 // The only file that includes <hdf5.h>.
 #include "dptrain/hdf5.hpp"
 
+#include "dptrain/atomic_file.hpp"
+
 #include <fcntl.h>
 #include <hdf5.h>
 #include <unistd.h>
@@ -418,34 +420,11 @@ void H5Writer::close() {
 }
 
 void write_file_atomically(const std::string& path, const std::function<void(H5Writer&)>& write) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const fs::path temp =
-      folder / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()));
-  try {
-    H5Writer writer(temp.string());
+  replace_file_atomically(path, [&](const std::string& temp) {
+    H5Writer writer(temp);
     write(writer);
     writer.close();
-    const int fd = ::open(temp.c_str(), O_RDONLY);
-    if (fd < 0 || ::fsync(fd) != 0) {
-      if (fd >= 0) ::close(fd);
-      throw DataError(path + ": cannot sync temporary file " + temp.string());
-    }
-    ::close(fd);
-    std::error_code ec;
-    fs::rename(temp, target, ec);
-    if (ec) throw DataError(path + ": cannot rename temporary file into place: " + ec.message());
-    const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir >= 0) {
-      ::fsync(dir);
-      ::close(dir);
-    }
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    throw;
-  }
+  });
 }
 
 }  // namespace dptrain

@@ -1,7 +1,7 @@
 #include "dptrain/prediction.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include "dptrain/atomic_file.hpp"
+
 
 #include <algorithm>
 #include <charconv>
@@ -91,44 +91,6 @@ class CsvSink final : public PredictionSink {
   std::string text_;
 };
 
-// The text-file counterpart of write_file_atomically: temporary file in the same folder,
-// fsync, rename over `path`, fsync the folder.
-void write_text_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string temp_name = ".";
-  temp_name += target.filename().string();
-  temp_name += ".tmp." + std::to_string(::getpid());
-  const fs::path temp = folder / temp_name;
-  try {
-    {
-      std::ofstream out(temp, std::ios::trunc | std::ios::binary);
-      if (!out) throw DataError(path + ": cannot create temporary file " + temp.string());
-      write(out);
-      out.flush();
-      if (!out) throw DataError(path + ": cannot write temporary file " + temp.string());
-    }
-    const int fd = ::open(temp.c_str(), O_RDONLY);
-    if (fd < 0 || ::fsync(fd) != 0) {
-      if (fd >= 0) ::close(fd);
-      throw DataError(path + ": cannot sync temporary file " + temp.string());
-    }
-    ::close(fd);
-    std::error_code ec;
-    fs::rename(temp, target, ec);
-    if (ec) throw DataError(path + ": cannot rename temporary file into place: " + ec.message());
-    const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir >= 0) {
-      ::fsync(dir);
-      ::close(dir);
-    }
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    throw;
-  }
-}
 
 std::string resolve_format(const PredictOptions& o) {
   if (o.out_format == "h5" || o.out_format == "csv") return o.out_format;
@@ -255,7 +217,7 @@ PredictReport predict_to_file(const PredictOptions& o, Communicator& comm) {
     };
     try {
       if (report.format == "csv") {
-        write_text_atomically(o.out, [&](std::ostream& out) {
+        write_stream_atomically(o.out, [&](std::ostream& out) {
           CsvSink sink(out, spec);
           write_all(sink);
         });

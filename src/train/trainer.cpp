@@ -496,26 +496,31 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     log->flush();
   }
 
+  // The training state as it stands (the data cursor given by the caller).
+  auto snapshot = [&](std::int64_t completed_epochs, std::int64_t epoch_step) {
+    Checkpoint c;
+    c.spec = spec;
+    c.params = params;
+    c.optimizer = o.optimizer.name;
+    c.optimizer_steps = optimizer->steps;
+    for (auto& [name, values] : optimizer->state()) c.optimizer_state.emplace_back(name, *values);
+    c.epoch = completed_epochs;
+    c.epoch_step = epoch_step;
+    c.global_step = global_step;
+    c.seed = seed;
+    c.data_rows = N;
+    c.config = o.config_text;
+    return c;
+  };
+
   // Writes the training state (rank 0 alone; the outcome is agreed). In params mode it is
   // called only right after an averaging, when every rank holds the same parameters.
   auto save_state = [&](int completed_epochs, std::int64_t epoch_step) {
     const double t_save = now();
     run_agreed(comm, [&] {
       if (rank != 0 || o.checkpoint_dir.empty()) return;
-      Checkpoint c;
-      c.spec = spec;
-      c.params = params;
-      c.optimizer = o.optimizer.name;
-      c.optimizer_steps = optimizer->steps;
-      for (auto& [name, values] : optimizer->state()) c.optimizer_state.emplace_back(name, *values);
-      c.epoch = completed_epochs;
-      c.epoch_step = epoch_step;
-      c.global_step = global_step;
-      c.seed = seed;
-      c.data_rows = N;
-      c.config = o.config_text;
       const std::string path = checkpoint_path(o.checkpoint_dir, completed_epochs, global_step);
-      save_checkpoint(path, c);
+      save_checkpoint(path, snapshot(completed_epochs, epoch_step));
       prune_checkpoints(o.checkpoint_dir, o.keep_last);
       if (log) *log << "dptrain: checkpoint " << path << std::endl;
     });
@@ -755,18 +760,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   if (!result.stop_signal) {
     run_agreed(comm, [&] {
       if (rank != 0 || o.checkpoint.empty()) return;
-      Checkpoint c;
-      c.spec = spec;
-      c.params = params;
-      c.optimizer = o.optimizer.name;
-      c.optimizer_steps = optimizer->steps;
-      for (auto& [name, values] : optimizer->state()) c.optimizer_state.emplace_back(name, *values);
-      c.epoch = o.epochs;
-      c.global_step = global_step;
-      c.seed = seed;
-      c.data_rows = N;
-      c.config = o.config_text;
-      save_checkpoint(o.checkpoint, c);
+      save_checkpoint(o.checkpoint, snapshot(o.epochs, 0));
       if (log) *log << "dptrain: saved model to " << o.checkpoint << std::endl;
     });
   }
