@@ -32,8 +32,10 @@ class Optimizer {
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, std::size_t num_params);
 
-// Scales `grad` so its L2 norm is at most max_norm; returns the norm before clipping.
-double clip_gradient_norm(std::span<float> grad, double max_norm);
+// Gradient clipping as a factor: the gradient used is grad * scale (e.g. a sum times 1 / rows);
+// returns the factor to pass to Optimizer::step instead of `scale` so that the L2 norm of the
+// gradient used is at most max_norm (max_norm <= 0: no clipping, returns `scale`).
+double clipped_scale(std::span<const float> grad, double scale, double max_norm);
 
 struct ScheduleOptions {
   std::string name = "constant";  // constant | step | cosine

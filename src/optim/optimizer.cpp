@@ -1,5 +1,7 @@
 #include "dptrain/optimizer.hpp"
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -129,15 +131,13 @@ void validate(const ScheduleOptions& s) {
   require(s.min_lr >= 0 && s.min_lr <= s.lr, "--min-lr", s.min_lr, "a value in [0, --lr]");
 }
 
-double clip_gradient_norm(std::span<float> grad, double max_norm) {
-  double sq = 0;
-  for (float g : grad) sq += static_cast<double>(g) * g;
-  const double norm = std::sqrt(sq);
-  if (max_norm > 0 && norm > max_norm) {
-    const float scale = static_cast<float>(max_norm / norm);
-    for (float& g : grad) g *= scale;
-  }
-  return norm;
+double clipped_scale(std::span<const float> grad, double scale, double max_norm) {
+  if (max_norm <= 0) return scale;
+  // Eigen vectorises the sum of squares (a plain float loop may not be reordered).
+  const double norm =
+      Eigen::Map<const Eigen::VectorXf>(grad.data(), static_cast<Eigen::Index>(grad.size())).cast<double>().norm() *
+      std::abs(scale);
+  return norm > max_norm ? scale * (max_norm / norm) : scale;
 }
 
 double learning_rate(const ScheduleOptions& s, double epoch, double total_epochs) {

@@ -90,9 +90,6 @@ bool all_finite(const float* g, std::size_t n) {
   return Eigen::Map<const Eigen::VectorXf>(g, static_cast<Eigen::Index>(n)).allFinite();
 }
 
-double l2_norm(const float* g, std::size_t n) {
-  return Eigen::Map<const Eigen::VectorXf>(g, static_cast<Eigen::Index>(n)).cast<double>().norm();
-}
 
 }  // namespace
 
@@ -622,11 +619,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
         } else {
           // The mean over the batch and the clipping are one scale factor, applied inside the
           // optimizer's single pass over the parameters.
-          double scale = 1.0 / totals.rows;
-          if (o.clip_norm > 0) {
-            const double norm = l2_norm(grad, n_params) * scale;
-            if (norm > o.clip_norm) scale *= o.clip_norm / norm;
-          }
+          const double scale = clipped_scale({grad, n_params}, 1.0 / totals.rows, o.clip_norm);
           optimizer->step(params, {grad, n_params}, lr, static_cast<float>(scale));
           loss_sum += totals.loss;
           correct_sum += totals.correct;

@@ -128,16 +128,20 @@ TEST(Optimizer, UnknownNameAndBadHyperparametersAreConfigErrors) {
   EXPECT_NO_THROW(validate(OptimizerOptions{}));
 }
 
-TEST(ClipGradientNorm, ScalesDownOnlyAboveTheLimit) {
-  std::vector<float> g = {3.0f, 4.0f};
-  EXPECT_DOUBLE_EQ(clip_gradient_norm(g, 10.0), 5.0);
-  EXPECT_EQ(g, (std::vector<float>{3.0f, 4.0f}));
-  EXPECT_DOUBLE_EQ(clip_gradient_norm(g, 0.0), 5.0);  // 0: off
-  EXPECT_EQ(g, (std::vector<float>{3.0f, 4.0f}));
-  EXPECT_DOUBLE_EQ(clip_gradient_norm(g, 1.0), 5.0);
-  EXPECT_NEAR(g[0], 0.6f, 1e-7);
-  EXPECT_NEAR(g[1], 0.8f, 1e-7);
-  EXPECT_NEAR(clip_gradient_norm(g, 1.0), 1.0, 1e-6);  // already within the limit now
+TEST(ClippedScale, ScalesDownOnlyAboveTheLimit) {
+  const std::vector<float> g = {3.0f, 4.0f};  // norm 5
+  EXPECT_DOUBLE_EQ(clipped_scale(g, 1.0, 10.0), 1.0);
+  EXPECT_DOUBLE_EQ(clipped_scale(g, 1.0, 0.0), 1.0);  // 0: off
+  EXPECT_DOUBLE_EQ(clipped_scale(g, 1.0, 1.0), 0.2);  // the gradient used is (0.6, 0.8)
+  EXPECT_DOUBLE_EQ(clipped_scale(g, 0.5, 10.0), 0.5);  // norm 2.5 after the mean: unclipped
+  EXPECT_DOUBLE_EQ(clipped_scale(g, 0.5, 2.0), 0.4);   // norm 2.5 -> 2
+  // The optimizer applies the factor: SGD with lr 1 moves by exactly the clipped gradient.
+  auto sgd = make_optimizer(OptimizerOptions{}, 2);
+  std::vector<float> p = {0.0f, 0.0f};
+  std::vector<float> grad = g;
+  sgd->step(p, grad, 1.0, static_cast<float>(clipped_scale(g, 1.0, 1.0)));
+  EXPECT_NEAR(p[0], -0.6f, 1e-7);
+  EXPECT_NEAR(p[1], -0.8f, 1e-7);
 }
 
 TEST(LearningRate, Constant) {

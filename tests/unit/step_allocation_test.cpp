@@ -110,8 +110,7 @@ long allocations_per_step(const ModelSpec& spec, std::int64_t rows, const char* 
   auto optimizer = make_optimizer(o, params.size());
   auto step = [&](int s) {
     gradient.compute(params.data(), batch.x.data(), batch.y.data(), rows - s, grad.data());
-    clip_gradient_norm(grad, 5.0);
-    optimizer->step(params, grad, learning_rate(schedule, 0.1 * s, 3));
+    optimizer->step(params, grad, learning_rate(schedule, 0.1 * s, 3), static_cast<float>(clipped_scale(grad, 1.0, 5.0)));
   };
   step(0);
   constexpr int kSteps = 4;
