@@ -18,6 +18,12 @@ MetricsFormat metrics_format_for(const std::string& path);
 // "dir/run.jsonl" -> "dir/run.config.toml" (the last extension is replaced).
 std::string config_sidecar_path(const std::string& metrics_path);
 
+// A number as JSON (9 significant digits; null when not finite).
+std::string json_number(double v);
+
+// One epoch as one JSON object (one line of a JSONL metrics file).
+std::string to_json(const EpochReport& r);
+
 // The CSV columns, in the order of to_csv; the same names as the JSON keys.
 std::string csv_header();
 // Empty fields for values that do not apply (no validation set, regression accuracy).

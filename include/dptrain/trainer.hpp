@@ -86,7 +86,5 @@ void check_labels(const ModelSpec& spec, const Shard& shard, const DataOptions& 
 // shard.dropped (--skip-bad-rows) instead of throwing.
 void check_or_drop_labels(const ModelSpec& spec, Shard& shard, const DataOptions& options);
 
-// One JSON object per line.
-std::string to_json(const EpochReport& r);
 
 }  // namespace dptrain

@@ -25,6 +25,7 @@
 #include "dptrain/metrics.hpp"
 #include "dptrain/run_layout.hpp"
 #include "parallel_gradient.hpp"
+#include "step_exchange.hpp"
 
 namespace dptrain {
 namespace {
@@ -61,15 +62,6 @@ std::string format_report(const EpochReport& r, int epochs) {
   return s.str();
 }
 
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::ostringstream s;
-  s << std::setprecision(9) << v;
-  return s.str();
-}
-
-std::string json_optional(const std::optional<double>& v) { return v ? json_number(*v) : "null"; }
-
 // Peak resident set size of this process (VmHWM), in MiB.
 double peak_rss_mb() {
   std::ifstream status("/proc/self/status");
@@ -93,21 +85,6 @@ bool all_finite(const float* g, std::size_t n) {
 
 }  // namespace
 
-std::string to_json(const EpochReport& r) {
-  std::ostringstream s;
-  s << "{\"epoch\": " << r.epoch << ", \"train_loss\": " << json_number(r.train_loss)
-    << ", \"train_accuracy\": " << json_optional(r.train_accuracy)
-    << ", \"val_loss\": " << json_optional(r.val_loss)
-    << ", \"val_accuracy\": " << json_optional(r.val_accuracy)
-    << ", \"samples_per_s\": " << json_number(r.samples_per_s)
-    << ", \"epoch_s\": " << json_number(r.epoch_s) << ", \"val_s\": " << json_number(r.val_s)
-    << ", \"compute_s\": " << json_number(r.compute_s)
-    << ", \"comm_s\": " << json_number(r.comm_s) << ", \"io_s\": " << json_number(r.io_s)
-    << ", \"lr\": " << json_number(r.lr) << ", \"peak_rss_mb\": " << json_number(r.peak_rss_mb)
-    << ", \"skipped_steps\": " << r.skipped_steps
-    << ", \"ranks\": " << r.ranks << ", \"threads\": " << r.threads << "}";
-  return s.str();
-}
 
 namespace {
 
@@ -182,83 +159,6 @@ EvalSums evaluate_shard(const ModelSpec& spec, const AlignedVector<float>& param
 }
 
 namespace {
-
-// Everything one step moves through the allreduce: the gradient sum followed by
-// [rows, loss, correct, failed, stop, non-finite]. In --deterministic mode the same travels as
-// fixed-point integers, whose sums are exact.
-class StepExchange {
- public:
-  StepExchange(std::size_t n_params, bool deterministic)
-      : n_(n_params), grad_(n_params + kExtras, 0.0f),
-        fixed_(deterministic ? n_params + kExtras : 0, 0) {}
-  bool deterministic() const { return !fixed_.empty(); }
-  float* grad() { return grad_.data(); }
-  std::int64_t* fixed() { return fixed_.data(); }
-
-  struct Totals {
-    double rows = 0, loss = 0, correct = 0;
-    bool failed = false, stop = false;
-  };
-  // How reduce() communicates: the whole buffer in one allreduce; only the extras, the
-  // gradient buckets having been started during backprop (then it waits for all); or not at
-  // all (local SGD steps).
-  enum class Mode { Whole, ExtrasAfterBuckets, Local };
-
-  // Sums over ranks. Afterwards grad() holds the global gradient sum as float.
-  Totals reduce(Communicator& comm, double rows, const BatchStats& s, bool failed, bool stop,
-                Mode mode) {
-    const bool communicate = mode == Mode::Whole;
-    Totals t;
-    if (deterministic()) {
-      // compute_fixed left the loss in slot n_ (fixed point); move it behind the extras.
-      const std::int64_t loss = failed ? 0 : fixed_[n_];
-      if (failed) std::fill(fixed_.begin(), fixed_.end(), 0);
-      fixed_[n_] = static_cast<std::int64_t>(rows);
-      fixed_[n_ + 1] = loss;
-      fixed_[n_ + 2] = static_cast<std::int64_t>(s.correct);
-      fixed_[n_ + 3] = failed;
-      fixed_[n_ + 4] = stop;
-      fixed_[n_ + 5] = !failed && std::isnan(s.loss);
-      if (communicate) comm.allreduce_sum(std::span<std::int64_t>(fixed_), "gradient allreduce");
-      constexpr double kUnit = 1.0 / 4294967296.0;
-      for (std::size_t i = 0; i < n_; ++i) grad_[i] = static_cast<float>(fixed_[i] * kUnit);
-      t = {static_cast<double>(fixed_[n_]), fixed_[n_ + 5] > 0 ? NAN : fixed_[n_ + 1] * kUnit,
-           static_cast<double>(fixed_[n_ + 2]), fixed_[n_ + 3] > 0, fixed_[n_ + 4] > 0};
-    } else {
-      if (failed && mode != Mode::ExtrasAfterBuckets) std::fill(grad_.begin(), grad_.end(), 0.0f);
-      grad_[n_] = static_cast<float>(rows);
-      grad_[n_ + 1] = static_cast<float>(failed ? 0.0 : s.loss);
-      grad_[n_ + 2] = static_cast<float>(failed ? 0.0 : s.correct);
-      grad_[n_ + 3] = failed;
-      grad_[n_ + 4] = stop;
-      if (communicate) comm.allreduce_sum(std::span<float>(grad_), "gradient allreduce");
-      if (mode == Mode::ExtrasAfterBuckets) {
-        comm.start_allreduce_sum(std::span<float>(grad_).subspan(n_), "gradient allreduce");
-        comm.finish_pending();
-      }
-      t = {grad_[n_], grad_[n_ + 1], grad_[n_ + 2], grad_[n_ + 3] > 0, grad_[n_ + 4] > 0};
-    }
-    return t;
-  }
-
- private:
-  static constexpr std::size_t kExtras = 6;
-  std::size_t n_;
-  AlignedVector<float> grad_;
-  std::vector<std::int64_t> fixed_;
-};
-
-// Starts the allreduce of each gradient bucket as soon as backprop has finished it.
-struct BucketSender final : GradientReady {
-  Communicator* comm = nullptr;
-  float* grad = nullptr;
-  std::size_t started = 0;
-  void operator()(std::size_t begin, std::size_t end) override {
-    comm->start_allreduce_sum({grad + begin, end - begin}, "gradient allreduce");
-    comm->progress();
-    ++started;
-  }
-};
 
 [[noreturn]] void throw_agreed(Communicator& comm, const std::optional<std::string>& local_error) {
   auto f = agree_on_failure(comm, local_error);
