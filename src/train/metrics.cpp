@@ -20,13 +20,7 @@ std::string json_number(double v) {
 
 namespace {
 
-std::string csv_number(double v) {
-  if (!std::isfinite(v)) return "";
-  std::ostringstream s;
-  s.precision(9);
-  s << v;
-  return s.str();
-}
+std::string csv_number(double v) { return std::isfinite(v) ? json_number(v) : ""; }
 
 std::string csv_optional(const std::optional<double>& v) { return v ? csv_number(*v) : ""; }
 
