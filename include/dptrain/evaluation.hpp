@@ -13,9 +13,6 @@
 
 namespace dptrain {
 
-// OMP_NUM_THREADS if set and positive, else 1: the default of every --threads option.
-int default_thread_count();
-
 // Throws DataError naming both files and both widths when the data's feature count is not
 // the model's input width.
 void check_model_matches_data(const ModelSpec& spec, const std::string& model_path,

@@ -20,6 +20,9 @@ void add_eval_command(CLI::App& app, Runner& run);
 void add_predict_command(CLI::App& app, Runner& run);
 void add_inspect_command(CLI::App& app, Runner& run);
 
+// OMP_NUM_THREADS if set and positive, else 1: the default of every --threads option.
+int default_thread_count();
+
 // Runs `work` on rank 0 only (file writers), agreeing on the outcome.
 int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work);
 

@@ -1,12 +1,19 @@
 // The rank boundary: every error that reaches here has been agreed by all ranks; rank 0
 // prints it once and every rank exits with the same non-zero code.
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "commands.hpp"
 #include "dptrain/error.hpp"
 
 namespace dptrain::cli {
+
+int default_thread_count() {
+  const char* env = std::getenv("OMP_NUM_THREADS");
+  const int n = env ? std::atoi(env) : 1;
+  return n > 0 ? n : 1;
+}
 
 int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work) {
   run_agreed(comm, [&] {

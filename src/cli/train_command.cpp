@@ -13,12 +13,6 @@
 namespace dptrain::cli {
 namespace {
 
-int default_threads() {
-  const char* env = std::getenv("OMP_NUM_THREADS");
-  const int n = env ? std::atoi(env) : 1;
-  return n > 0 ? n : 1;
-}
-
 struct TrainCommandOptions {
   TrainOptions train;
   std::string data, val;
@@ -45,7 +39,7 @@ void add_train_command(CLI::App& app, Runner& run) {
   auto* cmd = app.add_subcommand("train", "Train a model on HDF5 data (run under mpirun)");
   auto c = std::make_shared<TrainCommandOptions>();
   TrainOptions& o = c->train;
-  o.threads = default_threads();
+  o.threads = default_thread_count();
   // A repeated option takes its last value, so scripts can append overrides.
   cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("--config", c->config_file,

@@ -131,8 +131,7 @@ ConvertSummary convert_csv(const ConvertOptions& o) {
 
   const std::int64_t cols = columns - 1;
   const std::int64_t block = block_rows_for(o, cols);
-  std::vector<float> x(static_cast<std::size_t>(block * cols));
-  std::vector<double> y(static_cast<std::size_t>(block));
+  RowBlock rows(block, cols);
   std::map<std::string, std::int64_t, std::less<>> category_ids;
   std::vector<std::string> category_names;
   ConvertSummary summary;
@@ -140,10 +139,8 @@ ConvertSummary convert_csv(const ConvertOptions& o) {
 
   write_file_atomically(o.out, [&](H5Writer& writer) {
     ConvertOutput output(writer, cols, 1, o);
-    std::int64_t in_block = 0;
     const auto flush = [&] {
-      output.append(x.data(), y.data(), in_block);
-      in_block = 0;
+      rows.flush(output);
       if (o.progress) o.progress(in.bytes_read(), in.total_bytes(), output.rows());
     };
     bool pending = !header;  // the first line is already in `fields` when it is data
@@ -157,7 +154,7 @@ ConvertSummary convert_csv(const ConvertOptions& o) {
         malformed_line(in, line, "expected " + std::to_string(columns) + " fields (as " +
                                      (header ? "in the header" : "on the first line") + "), found " +
                                      std::to_string(fields.size()));
-      float* row = x.data() + in_block * cols;
+      float* row = rows.row();
       for (std::int64_t c = 0, j = 0; c < columns; ++c) {
         const std::string_view f = fields[c];
         double v = 0;
@@ -179,7 +176,7 @@ ConvertSummary convert_csv(const ConvertOptions& o) {
             malformed_line(in, line, "label '" + std::string(f) + "' in column " + std::to_string(c) +
                                          " is not a number (class names: --label-type category)");
           }
-          y[static_cast<std::size_t>(in_block)] = v;
+          rows.label() = v;
           continue;
         }
         if (parse_number(f, v)) {
@@ -192,7 +189,7 @@ ConvertSummary convert_csv(const ConvertOptions& o) {
                                        std::string(f) + "' is not a number");
         }
       }
-      if (++in_block == block) flush();
+      if (rows.commit()) flush();
     }
     flush();
     if (output.rows() == 0) throw DataError(o.input + ": no data rows (only a header line?)");

@@ -94,21 +94,18 @@ ConvertSummary convert_libsvm(const ConvertOptions& o) {
   }
 
   const std::int64_t block = block_rows_for(o, cols);
-  std::vector<float> x(static_cast<std::size_t>(block * cols));
-  std::vector<double> y(static_cast<std::size_t>(block));
+  RowBlock rows(block, cols);
   ConvertSummary summary;
   summary.features = cols;
   write_file_atomically(o.out, [&](H5Writer& writer) {
     ConvertOutput output(writer, cols, 1, o);
-    std::int64_t in_block = 0;
     const auto flush = [&] {
-      output.append(x.data(), y.data(), in_block);
-      in_block = 0;
+      rows.flush(output);
       if (o.progress) o.progress(in.bytes_read(), in.total_bytes(), output.rows());
     };
     while (in.next(line)) {
       if (!parse_line(in, line, label, entries)) continue;
-      float* row = x.data() + in_block * cols;
+      float* row = rows.row();
       std::fill(row, row + cols, 0.0f);
       for (const Entry& e : entries) {
         const std::int64_t c = e.index - base;
@@ -125,8 +122,8 @@ ConvertSummary convert_libsvm(const ConvertOptions& o) {
       label = label_map(label);
       if (o.label_type == "int" && label != std::floor(label))
         malformed_line(in, line, "label is not an integer (--label-type int)");
-      y[static_cast<std::size_t>(in_block)] = label;
-      if (++in_block == block) flush();
+      rows.label() = label;
+      if (rows.commit()) flush();
     }
     flush();
     if (output.rows() == 0) throw DataError(o.input + ": no data lines");

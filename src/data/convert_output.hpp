@@ -42,4 +42,25 @@ class ConvertOutput {
   std::FILE* staged_labels_ = nullptr;
 };
 
+// The rows being parsed, in a fixed-size block that is appended to the output when full, so a
+// converter holds one block however large its input.
+class RowBlock {
+ public:
+  RowBlock(std::int64_t rows, std::int64_t cols)
+      : rows_(rows), cols_(cols), x_(static_cast<std::size_t>(rows * cols)), y_(static_cast<std::size_t>(rows)) {}
+  float* row() { return x_.data() + count_ * cols_; }  // the row being filled
+  double& label() { return y_[static_cast<std::size_t>(count_)]; }
+  // Ends the current row; true when the block is full and must be flushed.
+  bool commit() { return ++count_ == rows_; }
+  void flush(ConvertOutput& output) {
+    output.append(x_.data(), y_.data(), count_);
+    count_ = 0;
+  }
+
+ private:
+  std::int64_t rows_, cols_, count_ = 0;
+  std::vector<float> x_;
+  std::vector<double> y_;
+};
+
 }  // namespace dptrain

@@ -43,12 +43,6 @@ std::string json_array(const std::vector<T>& values) {
 
 }  // namespace
 
-int default_thread_count() {
-  const char* env = std::getenv("OMP_NUM_THREADS");
-  const int n = env ? std::atoi(env) : 1;
-  return n > 0 ? n : 1;
-}
-
 void check_model_matches_data(const ModelSpec& spec, const std::string& model_path,
                               const DataDescription& data, const DataOptions& options) {
   if (data.cols == spec.inputs()) return;

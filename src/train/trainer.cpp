@@ -419,7 +419,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       const std::string path = checkpoint_path(o.checkpoint_dir, completed_epochs, global_step);
       save_checkpoint(path, snapshot(completed_epochs, epoch_step));
       prune_checkpoints(o.checkpoint_dir, o.keep_last);
-      if (log) *log << "dptrain: checkpoint " << path << std::endl;
+      say("checkpoint " + path);
     });
     timeline.add("checkpoint", t_save, now());
   };
@@ -654,7 +654,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     run_agreed(comm, [&] {
       if (rank != 0 || o.checkpoint.empty()) return;
       save_checkpoint(o.checkpoint, snapshot(o.epochs, 0));
-      if (log) *log << "dptrain: saved model to " << o.checkpoint << std::endl;
+      say("saved model to " + o.checkpoint);
     });
   }
 
