@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -euo pipefail
 packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools
-          libeigen3-dev libgtest-dev libcli11-dev zlib1g-dev dataset-fashion-mnist
+          libeigen3-dev libgtest-dev libcli11-dev zlib1g-dev nlohmann-json3-dev universal-ctags dataset-fashion-mnist
           python3 python3-numpy python3-h5py python3-matplotlib slurm-wlm munge "$@")
 missing=()
 for p in "${packages[@]}"; do

@@ -56,9 +56,50 @@ struct AgreedFailure {
 std::optional<AgreedFailure> agree_on_failure(Communicator& comm,
                                               const std::optional<std::string>& local_error);
 
+// Agrees on the failure (a collective every rank must call once some rank is known to have
+// failed) and throws it as the same CollectiveFailure on every rank.
+[[noreturn]] void agree_and_throw(Communicator& comm, const std::optional<std::string>& local_error);
+
+// Agrees whether any rank failed (a collective every rank calls); if one did, every rank
+// throws the same CollectiveFailure.
+void throw_if_any_failed(Communicator& comm, const std::optional<std::string>& local_error);
+
 // Runs `work` on every rank; if it throws on any rank, every rank throws the same
 // CollectiveFailure. `work` must not call collectives itself.
 void run_agreed(Communicator& comm, const std::function<void()>& work);
+
+// Two flags that travel in the last two slots of a sum over ranks, so that a step learns
+// whether any rank failed or was asked to stop without a collective of its own. Every
+// reduction that carries flags uses this layout: [values..., failed, stop].
+struct RankFlags {
+  bool failed = false;
+  bool stop = false;
+};
+constexpr std::size_t kFlagSlots = 2;
+
+template <class T>
+void write_flags(std::span<T> buffer, RankFlags flags) {
+  buffer[buffer.size() - 2] = static_cast<T>(flags.failed ? 1 : 0);
+  buffer[buffer.size() - 1] = static_cast<T>(flags.stop ? 1 : 0);
+}
+// After the sum: whether any rank set each flag.
+template <class T>
+RankFlags read_flags(std::span<const T> buffer) {
+  return {buffer[buffer.size() - 2] > 0, buffer[buffer.size() - 1] > 0};
+}
+// Writes this rank's flags into the last two slots of `buffer`, sums it over ranks and
+// returns the agreed flags.
+template <class T>
+RankFlags allreduce_flagged(Communicator& comm, std::span<T> buffer, RankFlags mine, const char* phase) {
+  write_flags(buffer, mine);
+  comm.allreduce_sum(buffer, phase);
+  return read_flags(std::span<const T>(buffer));
+}
+
+// Sums `values` over ranks (with the failure flag behind them); if any rank failed, every
+// rank throws that rank's message (agree_and_throw).
+void allreduce_or_throw(Communicator& comm, std::vector<double>& values,
+                        const std::optional<std::string>& local_error, const char* phase);
 
 // Ranks as threads of one process, for unit tests of multi-rank logic. A group of
 // `size` communicators; collectives reduce in rank order, so results are deterministic.

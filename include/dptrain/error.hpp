@@ -28,8 +28,15 @@ class CheckpointError : public Error {
   using Error::Error;
 };
 
-// Training diverged (NaN/Inf loss or gradient).
-class DivergenceError : public Error {
+// A collective or transfer failed (an MPI call, or a peer of the in-process communicator);
+// the message names the call or phase.
+class CommunicationError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A broken internal precondition (a bug in dptrain, not bad input).
+class InternalError : public Error {
  public:
   using Error::Error;
 };

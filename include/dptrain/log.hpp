@@ -1,5 +1,6 @@
 #pragma once
-// A small logger for a multi-rank job. By default only rank 0 prints, so a job on 64 ranks
+// The one logger of dptrain (every message of every command goes through it). A small logger
+// for a multi-rank job. By default only rank 0 prints, so a job on 64 ranks
 // writes one log, not 64 interleaved ones; --log-all-ranks lets every rank print and prefixes
 // each line with "[rank R] " so the lines can be told apart (and sorted) afterwards.
 #include <memory>
@@ -17,6 +18,7 @@ LogLevel parse_log_level(const std::string& name);
 struct LogOptions {
   LogLevel level = LogLevel::info;
   bool all_ranks = false;  // every rank prints, each line prefixed with "[rank R] "
+  bool timestamps = false;  // each line starts with the UTC time, "2026-12-01T08:12:28.123Z "
 };
 
 class Logger {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "dptrain/json.hpp"
 #include "dptrain/trainer.hpp"
 
 namespace dptrain {
@@ -17,9 +18,6 @@ MetricsFormat metrics_format_for(const std::string& path);
 
 // "dir/run.jsonl" -> "dir/run.config.toml" (the last extension is replaced).
 std::string config_sidecar_path(const std::string& metrics_path);
-
-// A number as JSON (9 significant digits; null when not finite).
-std::string json_number(double v);
 
 // One epoch as one JSON object (one line of a JSONL metrics file).
 std::string to_json(const EpochReport& r);

@@ -15,7 +15,6 @@ class Timeline {
  public:
   explicit Timeline(bool enabled, std::size_t capacity = 1 << 20);
   bool enabled() const { return enabled_; }
-  static double now();  // seconds, monotonic
   // Records a span [start, end) named by a string literal (not copied).
   void add(const char* name, double start, double end) {
     if (enabled_ && events_.size() < events_.capacity()) events_.push_back({name, start, end});

@@ -69,22 +69,9 @@ struct TrainResult {
   int stop_signal = 0;  // non-zero: stopped early by this signal (checkpoint written)
 };
 
-// Runs on every rank. Any error on any rank ends every rank with the same
-// CollectiveFailure. `log` (rank 0's stdout, or null) receives the per-epoch lines.
+// Validates the options (train_config.hpp), then runs the training loop on every rank. Any
+// error on any rank ends every rank with the same CollectiveFailure. `log` (the logger's
+// line stream, or null) receives the per-epoch lines.
 TrainResult train(const TrainOptions& options, Communicator& comm, std::ostream* log);
-
-// Loss/accuracy sums of a model over a shard, computed with `threads` OpenMP threads.
-struct EvalSums {
-  double loss = 0, correct = 0, rows = 0;
-};
-EvalSums evaluate_shard(const ModelSpec& spec, const AlignedVector<float>& params, const Shard& shard,
-                        int threads);
-
-// Checks labels against the model: integer class ids in [0, classes) for classifiers.
-void check_labels(const ModelSpec& spec, const Shard& shard, const DataOptions& options);
-// The same, but with options.skip_bad_rows it records rows with an invalid class id in
-// shard.dropped (--skip-bad-rows) instead of throwing.
-void check_or_drop_labels(const ModelSpec& spec, Shard& shard, const DataOptions& options);
-
 
 }  // namespace dptrain

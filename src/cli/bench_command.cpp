@@ -1,22 +1,20 @@
 // `dptrain bench gemm`: the roofline the benchmarks compare against — Eigen's single-thread
 // float GEMM on the shapes of one MLP training step.
 #include <Eigen/Core>
-#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include "commands.hpp"
+#include "dptrain/clock.hpp"
 #include "dptrain/error.hpp"
+#include "dptrain/json.hpp"
 #include "dptrain/model.hpp"
 
 namespace dptrain::cli {
 namespace {
 
 using Mat = Eigen::MatrixXf;
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 // GFLOP/s of the three products of a dense layer's step (forward, weight gradient, input
 // gradient) for every layer of `spec` at `rows` rows, measured over at least `min_s`.
@@ -31,8 +29,8 @@ double step_gemm_gflops(const ModelSpec& spec, std::int64_t rows, double min_s) 
   }
   double flops = 0;
   long reps = 0;
-  const auto start = std::chrono::steady_clock::now();
-  while (seconds_since(start) < min_s || reps < 3) {
+  const double start = now_seconds();
+  while (now_seconds() - start < min_s || reps < 3) {
     for (std::size_t l = 0; l < spec.layers(); ++l) {
       z[l].noalias() = w[l] * a[l];
       gw[l].noalias() = z[l] * a[l].transpose();
@@ -41,7 +39,7 @@ double step_gemm_gflops(const ModelSpec& spec, std::int64_t rows, double min_s) 
     }
     ++reps;
   }
-  return flops / seconds_since(start) / 1e9;
+  return flops / (now_seconds() - start) / 1e9;
 }
 
 }  // namespace
@@ -65,8 +63,9 @@ void add_bench_command(CLI::App& app, Runner& run) {
         const ModelSpec spec = make_model_spec(*model, *features, *classes,
                                                LossKind::SoftmaxCrossEntropy, Activation::ReLU);
         const double gflops = step_gemm_gflops(spec, *rows, *seconds);
-        std::printf("{\"model\": \"%s\", \"rows\": %lld, \"gemm_gflops_per_core\": %.2f}\n",
-                    spec.describe().c_str(), static_cast<long long>(*rows), gflops);
+        const double rounded = std::round(gflops * 100) / 100;  // 2 decimals, as ever
+        std::cout << to_json_line({{"model", spec.describe()}, {"rows", *rows}, {"gemm_gflops_per_core", rounded}})
+                  << std::endl;
       });
     };
   });

@@ -22,6 +22,9 @@ void add_inspect_command(CLI::App& app, Runner& run);
 
 // OMP_NUM_THREADS if set and positive, else 1: the default of every --threads option.
 int default_thread_count();
+// Registers --threads/-t with that default on a command or option group. The value is checked
+// once, where the command's options are validated (check_thread_count).
+CLI::Option* add_threads_option(CLI::App* cmd, int& threads);
 
 // Runs `work` on rank 0 only (file writers), agreeing on the outcome.
 int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "dptrain/clock.hpp"
 #include "dptrain/convert.hpp"
 #include "dptrain/error.hpp"
 
@@ -26,10 +27,10 @@ bool stderr_is_terminal() {
 
 // A progress callback that rewrites one stderr line at most five times a second.
 std::function<void(std::int64_t, std::int64_t, std::int64_t)> progress_line() {
-  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  auto last = std::make_shared<double>(0.0);
   return [last](std::int64_t done, std::int64_t total, std::int64_t rows) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - *last < std::chrono::milliseconds(200) && done < total) return;
+    const double now = now_seconds();
+    if (now - *last < 0.2 && done < total) return;
     *last = now;
     if (total > 0)
       std::fprintf(stderr, "\r\033[Kconvert: %3.0f%%  %lld rows", 100.0 * done / total,

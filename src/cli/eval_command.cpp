@@ -1,10 +1,10 @@
 #include <iomanip>
 #include <iostream>
-#include <sstream>
 
 #include "commands.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/evaluation.hpp"
+#include "dptrain/json.hpp"
 
 namespace dptrain::cli {
 namespace {
@@ -16,21 +16,6 @@ struct EvalCommandOptions {
   double stall_timeout = 300;
 };
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    if (static_cast<unsigned char>(ch) < 0x20) {
-      char esc[8];
-      std::snprintf(esc, sizeof esc, "\\u%04x", ch);
-      out += esc;
-      continue;
-    }
-    out += ch;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 void add_eval_command(CLI::App& app, Runner& run) {
@@ -39,7 +24,6 @@ void add_eval_command(CLI::App& app, Runner& run) {
               "recall/F1 and confusion matrix, or MSE/MAE/R^2 (run under mpirun)");
   auto c = std::make_shared<EvalCommandOptions>();
   EvalOptions& o = c->eval;
-  o.threads = default_thread_count();
   cmd->add_option("--model,-m", o.model, "Checkpoint (model) file written by dptrain train")
       ->required();
   cmd->add_option("--data,-d", c->data, "Labelled HDF5 file(s): a.h5,b.h5 or a glob")->required();
@@ -47,8 +31,7 @@ void add_eval_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   cmd->add_option("--labels-name", o.data.labels_name, "Labels dataset [N] or [N, K]")
       ->capture_default_str();
-  cmd->add_option("--threads,-t", o.threads, "OpenMP threads per rank (default: OMP_NUM_THREADS or 1)")
-      ->capture_default_str();
+  add_threads_option(cmd, o.threads);
   cmd->add_option("--block-rows", o.block_rows, "Rows each rank reads and scores at a time")
       ->capture_default_str();
   cmd->add_flag("--json", c->json, "Print one JSON object instead of the table");
@@ -63,14 +46,10 @@ void add_eval_command(CLI::App& app, Runner& run) {
       const EvalResult r = evaluate(o, comm);
       if (comm.rank() != 0) return 0;
       if (c->json) {
-        std::string files = "[";
-        for (const auto& f : o.data.files) files += (files.size() > 1 ? ", " : "") + json_string(f);
-        std::ostringstream head;
-        head << "{\"model\": " << json_string(o.model)
-             << ", \"model_description\": " << json_string(r.spec.describe())
-             << ", \"data\": " << files << "], \"ranks\": " << comm.size()
-             << ", \"threads\": " << o.threads << ", \"seconds\": " << r.seconds << ", ";
-        std::cout << head.str() << to_json(r.metrics).substr(1) << std::endl;
+        Json report = {{"model", o.model}, {"model_description", r.spec.describe()}, {"data", o.data.files},
+                       {"ranks", comm.size()}, {"threads", o.threads}, {"seconds", r.seconds}};
+        report.update(to_json_value(r.metrics));
+        std::cout << to_json_line(report) << std::endl;
         return 0;
       }
       std::cout << "model     " << o.model << " (" << r.spec.describe() << ")\n";

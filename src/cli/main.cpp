@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "commands.hpp"
 #include "dptrain/error.hpp"
@@ -13,6 +14,12 @@ int default_thread_count() {
   const char* env = std::getenv("OMP_NUM_THREADS");
   const int n = env ? std::atoi(env) : 1;
   return n > 0 ? n : 1;
+}
+
+CLI::Option* add_threads_option(CLI::App* cmd, int& threads) {
+  threads = default_thread_count();
+  return cmd->add_option("--threads,-t", threads, "OpenMP threads per rank (default: OMP_NUM_THREADS or 1)")
+      ->capture_default_str();
 }
 
 int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work) {
@@ -26,7 +33,13 @@ int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work) {
 
 int main(int argc, char** argv) {
   using namespace dptrain;
-  MpiEnvironment mpi(&argc, &argv);
+  std::optional<MpiEnvironment> mpi;
+  try {
+    mpi.emplace(&argc, &argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dptrain: error: %s\n", e.what());
+    return 1;
+  }
   MpiCommunicator comm;
   const int rank = comm.rank();
 

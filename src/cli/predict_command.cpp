@@ -60,8 +60,6 @@ void add_predict_command(CLI::App& app, Runner& run) {
                  "mpirun), or answer CSV rows from standard input (--stdin)");
   auto c = std::make_shared<PredictCommandOptions>();
   PredictOptions& o = c->predict;
-  o.threads = default_thread_count();
-  c->stream.threads = o.threads;
   cmd->add_option("--model,-m", o.model, "Checkpoint (model) file written by dptrain train")
       ->required();
   auto* data = cmd->add_option("--data,-d", c->data, "Input HDF5 file(s): a.h5,b.h5 or a glob (labels not needed)");
@@ -71,8 +69,7 @@ void add_predict_command(CLI::App& app, Runner& run) {
                      ->capture_default_str();
   cmd->add_option("--features-name", o.data.features_name, "Features dataset [N, D]")
       ->capture_default_str();
-  cmd->add_option("--threads,-t", o.threads, "OpenMP threads per rank (default: OMP_NUM_THREADS or 1)")
-      ->capture_default_str();
+  add_threads_option(cmd, o.threads);
   auto* block = cmd->add_option("--block-rows", o.block_rows,
                                 "Rows each rank reads and scores, and sends to rank 0, at a time")
                     ->capture_default_str();

@@ -23,6 +23,7 @@ struct TrainCommandOptions {
   std::string overlap = "on";
   std::string log_level = "info";
   bool log_all_ranks = false;
+  bool log_timestamps = false;
 };
 
 // Under mpirun a rank's stdout is a pseudo-terminal even when mpirun writes to a file or
@@ -39,7 +40,6 @@ void add_train_command(CLI::App& app, Runner& run) {
   auto* cmd = app.add_subcommand("train", "Train a model on HDF5 data (run under mpirun)");
   auto c = std::make_shared<TrainCommandOptions>();
   TrainOptions& o = c->train;
-  o.threads = default_thread_count();
   // A repeated option takes its last value, so scripts can append overrides.
   cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("--config", c->config_file,
@@ -112,8 +112,7 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   par->add_option("--average-every", o.average_every, "params: local steps between averages")
       ->capture_default_str();
-  par->add_option("--threads,-t", o.threads, "OpenMP threads per rank (default: OMP_NUM_THREADS or 1)")
-      ->capture_default_str();
+  add_threads_option(par, o.threads);
   par->add_option("--overlap", c->overlap,
                   "on: start each gradient bucket's allreduce as soon as backprop finishes it; off: "
                   "one allreduce after backprop")
@@ -149,6 +148,7 @@ void add_train_command(CLI::App& app, Runner& run) {
   out->add_option("--log-level", c->log_level, "error | warn | info | debug")->capture_default_str();
   out->add_flag("--log-all-ranks", c->log_all_ranks,
                 "Every rank logs, each line prefixed with [rank R] (default: rank 0 only)");
+  out->add_flag("--log-timestamps", c->log_timestamps, "Start every log line with the UTC time (ISO 8601)");
 
   cmd->callback([&run, c, cmd] {
     run = [c, cmd](MpiCommunicator& comm) {
@@ -169,6 +169,7 @@ void add_train_command(CLI::App& app, Runner& run) {
       LogOptions log_options;
       run_agreed(comm, [&] { log_options.level = parse_log_level(c->log_level); });
       log_options.all_ranks = c->log_all_ranks;
+      log_options.timestamps = c->log_timestamps;
       configure_logger(log_options, comm.rank());
       run_agreed(comm, [&] {
         o.data.files = expand_file_list(c->data);

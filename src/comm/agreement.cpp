@@ -19,6 +19,18 @@ std::optional<AgreedFailure> agree_on_failure(Communicator& comm,
   return AgreedFailure{failed, message};
 }
 
+namespace {
+
+[[noreturn]] void throw_agreed(const std::optional<AgreedFailure>& failure) {
+  throw CollectiveFailure(failure ? failure->rank : 0, failure ? failure->message : "unknown failure");
+}
+
+}  // namespace
+
+void agree_and_throw(Communicator& comm, const std::optional<std::string>& local_error) {
+  throw_agreed(agree_on_failure(comm, local_error));
+}
+
 void run_agreed(Communicator& comm, const std::function<void()>& work) {
   std::optional<std::string> error;
   try {
@@ -26,9 +38,19 @@ void run_agreed(Communicator& comm, const std::function<void()>& work) {
   } catch (const std::exception& e) {
     error = e.what();
   }
-  if (auto failure = agree_on_failure(comm, error)) {
-    throw CollectiveFailure(failure->rank, failure->message);
-  }
+  throw_if_any_failed(comm, error);
+}
+
+void throw_if_any_failed(Communicator& comm, const std::optional<std::string>& local_error) {
+  if (auto failure = agree_on_failure(comm, local_error)) throw_agreed(failure);
+}
+
+void allreduce_or_throw(Communicator& comm, std::vector<double>& values,
+                        const std::optional<std::string>& local_error, const char* phase) {
+  values.resize(values.size() + kFlagSlots);
+  const RankFlags flags = allreduce_flagged(comm, std::span<double>(values), {local_error.has_value(), false}, phase);
+  values.resize(values.size() - kFlagSlots);
+  if (flags.failed) agree_and_throw(comm, local_error);
 }
 
 }  // namespace dptrain

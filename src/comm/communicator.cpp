@@ -6,11 +6,11 @@
 namespace dptrain {
 
 void Communicator::send(std::span<const float>, int, const char* phase) {
-  throw Error(std::string(phase) + ": this communicator has no point-to-point send");
+  throw CommunicationError(std::string(phase) + ": this communicator has no point-to-point send");
 }
 
 void Communicator::recv(std::span<float>, int, const char* phase) {
-  throw Error(std::string(phase) + ": this communicator has no point-to-point recv");
+  throw CommunicationError(std::string(phase) + ": this communicator has no point-to-point recv");
 }
 
 }  // namespace dptrain

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "dptrain/communicator.hpp"
+#include "dptrain/error.hpp"
 
 namespace dptrain {
 namespace {
@@ -30,7 +31,7 @@ struct Shared {
 
   void wait() {
     std::unique_lock lock(mutex);
-    if (poisoned) throw std::runtime_error("local group poisoned by a failed rank");
+    if (poisoned) throw CommunicationError("local group poisoned by a failed rank");
     const long gen = generation;
     if (++arrived == size) {
       arrived = 0;
@@ -39,7 +40,7 @@ struct Shared {
       return;
     }
     cv.wait(lock, [&] { return generation != gen || poisoned; });
-    if (poisoned) throw std::runtime_error("local group poisoned by a failed rank");
+    if (poisoned) throw CommunicationError("local group poisoned by a failed rank");
   }
   void post(int source, int dest, std::vector<float> message) {
     std::lock_guard lock(mutex);
@@ -50,7 +51,7 @@ struct Shared {
     std::unique_lock lock(mutex);
     auto& queue = mail[{source, dest}];
     cv.wait(lock, [&] { return !queue.empty() || poisoned; });
-    if (queue.empty()) throw std::runtime_error("local group poisoned by a failed rank");
+    if (queue.empty()) throw CommunicationError("local group poisoned by a failed rank");
     std::vector<float> message = std::move(queue.front());
     queue.pop_front();
     return message;
@@ -111,7 +112,7 @@ class LocalCommunicator final : public Communicator {
   void recv(std::span<float> d, int source, const char* phase) override {
     const std::vector<float> message = shared_->take(source, rank_);
     if (message.size() != d.size())
-      throw std::runtime_error(std::string(phase) + ": expected " + std::to_string(d.size()) +
+      throw CommunicationError(std::string(phase) + ": expected " + std::to_string(d.size()) +
                                " values from rank " + std::to_string(source) + ", received " +
                                std::to_string(message.size()));
     std::copy(message.begin(), message.end(), d.begin());

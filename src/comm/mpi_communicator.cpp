@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dptrain/error.hpp"
+#include "dptrain/clock.hpp"
 
 namespace dptrain {
 namespace {
@@ -21,7 +22,7 @@ void check(int code, const char* call) {
   char text[MPI_MAX_ERROR_STRING];
   int len = 0;
   MPI_Error_string(code, text, &len);
-  throw Error(std::string(call) + " failed: " + std::string(text, len));
+  throw CommunicationError(std::string(call) + " failed: " + std::string(text, len));
 }
 
 // Open MPI maps a fresh temporary buffer for very large reductions; reducing in pieces
@@ -35,7 +36,7 @@ constexpr int kPointToPointTag = 17;
 
 int message_count(std::size_t n, const char* phase) {
   if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    throw Error(std::string(phase) + ": message of " + std::to_string(n) +
+    throw CommunicationError(std::string(phase) + ": message of " + std::to_string(n) +
                 " values is too large for one MPI message");
   return static_cast<int>(n);
 }
@@ -44,7 +45,14 @@ int message_count(std::size_t n, const char* phase) {
 
 MpiEnvironment::MpiEnvironment(int* argc, char*** argv) {
   int provided = 0;
-  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+  check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  // OpenMP threads compute, only the main thread calls MPI: FUNNELED is all dptrain needs.
+  if (provided < MPI_THREAD_FUNNELED) {
+    MPI_Finalize();
+    throw CommunicationError("MPI_Init_thread: the MPI library provides thread level " +
+                             std::to_string(provided) + "; dptrain needs MPI_THREAD_FUNNELED (" +
+                             std::to_string(MPI_THREAD_FUNNELED) + ") or more");
+  }
 }
 
 MpiEnvironment::~MpiEnvironment() {
@@ -64,15 +72,14 @@ struct MpiCommunicator::Impl {
   // Waits for `request`, polling; past the stall timeout, reports and aborts the job:
   // a peer that never arrives cannot be recovered from inside MPI.
   void wait(MPI_Request& request, const char* phase, MPI_Status* status = MPI_STATUS_IGNORE) {
-    const auto start = std::chrono::steady_clock::now();
+    const double start = now_seconds();
     int done = 0;
     long polls = 0;
     while (true) {
       check(MPI_Test(&request, &done, status), "MPI_Test");
       if (done) return;
       if (++polls % 1024 == 0) {
-        const double waited =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double waited = now_seconds() - start;
         if (stall_timeout_s > 0 && waited > stall_timeout_s) report_stall_and_abort(phase, waited);
         if (waited > 0.01) std::this_thread::sleep_for(std::chrono::microseconds(50));
       }
@@ -94,11 +101,11 @@ struct MpiCommunicator::Impl {
       sends.push_back(r);
       MPI_Irecv(&inbox[q], 1, MPI_INT, q, kPresenceTag, comm, &receives[q]);
     }
-    const auto start = std::chrono::steady_clock::now();
+    const double start = now_seconds();
     const double grace = std::min(5.0, std::max(1.0, stall_timeout_s / 4));
     std::vector<int> arrived(size, 0);
     arrived[rank] = 1;
-    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < grace) {
+    while (now_seconds() - start < grace) {
       bool all = true;
       for (int q = 0; q < size; ++q) {
         if (arrived[q]) continue;
@@ -259,7 +266,7 @@ void MpiCommunicator::recv(std::span<float> d, int source, const char* phase) {
   int count = 0;
   MPI_Get_count(&status, MPI_FLOAT, &count);
   if (count != expected)
-    throw Error(std::string(phase) + ": expected " + std::to_string(expected) +
+    throw CommunicationError(std::string(phase) + ": expected " + std::to_string(expected) +
                 " values from rank " + std::to_string(source) + ", received " +
                 std::to_string(count));
 }

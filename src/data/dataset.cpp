@@ -1,4 +1,5 @@
 #include "dptrain/dataset.hpp"
+#include "dptrain/clock.hpp"
 
 #include <glob.h>
 
@@ -182,7 +183,7 @@ std::string Shard::locate(const DataOptions& options, std::int64_t global_row) c
 }
 
 Shard load_shard(const DataOptions& options, const DataDescription& data, ShardRange range) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = now_seconds();
   Shard shard;
   shard.data = data;
   shard.range = range;
@@ -213,8 +214,7 @@ Shard load_shard(const DataOptions& options, const DataDescription& data, ShardR
       throw DataError(where + "; expected a finite number (or train with --skip-bad-rows)");
     shard.dropped.add(range.begin + r, false, where);
   }
-  shard.io_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  shard.io_seconds = now_seconds() - t0;
   return shard;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dptrain/model.hpp"
+#include "dptrain/error.hpp"
 
 namespace dptrain {
 namespace {
@@ -98,7 +99,7 @@ BatchStats apply_loss(const ModelSpec& spec, Eigen::Map<Mat<T>>& z, const T* y, 
 template <class T>
 void check_capacity(std::int64_t rows, const Workspace<T>& ws) {
   if (rows > ws.max_rows())
-    throw std::logic_error("model workspace holds " + std::to_string(ws.max_rows()) +
+    throw InternalError("model workspace holds " + std::to_string(ws.max_rows()) +
                            " rows; asked for " + std::to_string(rows));
 }
 

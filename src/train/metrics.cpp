@@ -1,5 +1,6 @@
-#include <filesystem>
 #include "dptrain/metrics.hpp"
+
+#include <filesystem>
 
 #include <algorithm>
 #include <cctype>
@@ -10,21 +11,11 @@
 
 namespace dptrain {
 
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::ostringstream s;
-  s.precision(9);
-  s << v;
-  return s.str();
-}
-
 namespace {
 
 std::string csv_number(double v) { return std::isfinite(v) ? json_number(v) : ""; }
 
 std::string csv_optional(const std::optional<double>& v) { return v ? csv_number(*v) : ""; }
-
-std::string json_optional(const std::optional<double>& v) { return v ? json_number(*v) : "null"; }
 
 // The position of the last extension's dot in the file name, or npos.
 std::size_t extension_dot(const std::string& path) {
@@ -52,19 +43,23 @@ std::string config_sidecar_path(const std::string& metrics_path) {
 }
 
 std::string to_json(const EpochReport& r) {
-  std::ostringstream s;
-  s << "{\"epoch\": " << r.epoch << ", \"train_loss\": " << json_number(r.train_loss)
-    << ", \"train_accuracy\": " << json_optional(r.train_accuracy)
-    << ", \"val_loss\": " << json_optional(r.val_loss)
-    << ", \"val_accuracy\": " << json_optional(r.val_accuracy)
-    << ", \"samples_per_s\": " << json_number(r.samples_per_s)
-    << ", \"epoch_s\": " << json_number(r.epoch_s) << ", \"val_s\": " << json_number(r.val_s)
-    << ", \"compute_s\": " << json_number(r.compute_s)
-    << ", \"comm_s\": " << json_number(r.comm_s) << ", \"io_s\": " << json_number(r.io_s)
-    << ", \"lr\": " << json_number(r.lr) << ", \"peak_rss_mb\": " << json_number(r.peak_rss_mb)
-    << ", \"skipped_steps\": " << r.skipped_steps
-    << ", \"ranks\": " << r.ranks << ", \"threads\": " << r.threads << "}";
-  return s.str();
+  const Json j = {{"epoch", r.epoch},
+                  {"train_loss", r.train_loss},
+                  {"train_accuracy", json_optional(r.train_accuracy)},
+                  {"val_loss", json_optional(r.val_loss)},
+                  {"val_accuracy", json_optional(r.val_accuracy)},
+                  {"samples_per_s", r.samples_per_s},
+                  {"epoch_s", r.epoch_s},
+                  {"val_s", r.val_s},
+                  {"compute_s", r.compute_s},
+                  {"comm_s", r.comm_s},
+                  {"io_s", r.io_s},
+                  {"lr", r.lr},
+                  {"peak_rss_mb", r.peak_rss_mb},
+                  {"skipped_steps", r.skipped_steps},
+                  {"ranks", r.ranks},
+                  {"threads", r.threads}};
+  return to_json_line(j);
 }
 
 std::string csv_header() {

@@ -11,7 +11,7 @@
 namespace dptrain {
 
 ParallelGradient::ParallelGradient(const ModelSpec& spec, int threads, std::int64_t max_rows)
-    : spec_(spec), threads_(std::max(1, threads)), stats_(threads_) {
+    : spec_(spec), threads_(threads), stats_(threads_) {
   const std::int64_t per_thread = (max_rows + threads_ - 1) / threads_ + 1;
   for (int t = 0; t < threads_; ++t) workspaces_.emplace_back(spec, per_thread);
   for (int t = 1; t < threads_; ++t) grads_.emplace_back(spec.num_params());

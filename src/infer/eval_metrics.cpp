@@ -1,72 +1,24 @@
-#include "dptrain/evaluation.hpp"
-
-#include <omp.h>
+#include "dptrain/eval_metrics.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <iomanip>
 #include <sstream>
-#include <type_traits>
 
-#include "dptrain/checkpoint.hpp"
 #include "dptrain/error.hpp"
-#include "dptrain/trainer.hpp"
+#include "dptrain/json.hpp"
 
 namespace dptrain {
 namespace {
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 double ratio(double num, double den) { return den > 0 ? num / den : 0.0; }
 
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::ostringstream s;
-  s << std::setprecision(10) << v;
-  return s.str();
-}
-
-template <class T>
-std::string json_array(const std::vector<T>& values) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) s += ", ";
-    if constexpr (std::is_integral_v<T>) s += std::to_string(values[i]);
-    else s += json_number(values[i]);
-  }
-  return s + "]";
-}
-
 }  // namespace
-
-void check_model_matches_data(const ModelSpec& spec, const std::string& model_path,
-                              const DataDescription& data, const DataOptions& options) {
-  if (data.cols == spec.inputs()) return;
-  throw DataError("model/data width mismatch: the model " + model_path + " (" + spec.describe() +
-                  ") takes " + std::to_string(spec.inputs()) + " features, but dataset '" +
-                  options.features_name + "' in " + options.files[0] + " has " +
-                  std::to_string(data.cols) + " features per row");
-}
 
 std::int64_t predicted_class(const ModelSpec& spec, const float* output) {
   if (spec.loss == LossKind::BinaryCrossEntropy) return output[0] > 0.5f ? 1 : 0;
   return std::max_element(output, output + spec.outputs()) - output;
 }
-
-void class_probabilities(const ModelSpec& spec, const float* output, float* probabilities) {
-  if (spec.loss == LossKind::BinaryCrossEntropy) {
-    probabilities[0] = 1.0f - output[0];
-    probabilities[1] = output[0];
-    return;
-  }
-  std::copy(output, output + spec.outputs(), probabilities);
-}
-
-// ---- sums ----
 
 MetricSums::MetricSums(const ModelSpec& spec) {
   if (spec.classifier()) {
@@ -110,6 +62,12 @@ void MetricSums::add(const MetricSums& o) {
   unflatten(mine);
 }
 
+double MetricSums::correct() const {
+  double hits = 0;
+  for (std::int64_t i = 0; i < classes; ++i) hits += confusion[static_cast<std::size_t>(i * classes + i)];
+  return hits;
+}
+
 std::vector<double> MetricSums::flatten() const {
   std::vector<double> v = {rows, loss};
   for (const auto* part : {&confusion, &sum_y, &sum_y2, &sum_squared_error, &sum_absolute_error})
@@ -133,50 +91,6 @@ void allreduce_metrics(Communicator& comm, MetricSums& sums) {
   comm.allreduce_sum(values, "metric sums");
   sums.unflatten(values);
 }
-
-// ---- scoring ----
-
-Scorer::Scorer(const ModelSpec& spec, const AlignedVector<float>& params, int threads,
-               std::int64_t block_rows)
-    : spec_(spec), params_(params), threads_(std::max(1, threads)),
-      block_rows_(std::max<std::int64_t>(1, block_rows)) {
-  if (params_.size() != spec_.num_params())
-    throw Error("Scorer: " + std::to_string(params_.size()) + " parameters for a model of " +
-                std::to_string(spec_.num_params()));
-  for (int t = 0; t < threads_; ++t) workspaces_.emplace_back(spec_, block_rows_);
-}
-
-void Scorer::score(const float* x, std::int64_t rows, float* outputs) {
-  const std::int64_t blocks = (rows + block_rows_ - 1) / block_rows_;
-  const std::int64_t d = spec_.inputs(), k = spec_.outputs();
-#pragma omp parallel for num_threads(threads_) schedule(dynamic)
-  for (std::int64_t b = 0; b < blocks; ++b) {
-    const std::int64_t lo = b * block_rows_, hi = std::min(rows, lo + block_rows_);
-    forward<float>(spec_, params_.data(), x + lo * d, nullptr, hi - lo,
-                   workspaces_[static_cast<std::size_t>(omp_get_thread_num())], outputs + lo * k);
-  }
-}
-
-MetricSums Scorer::evaluate(const float* x, const float* labels, std::int64_t rows,
-                            float* outputs) {
-  const std::int64_t blocks = (rows + block_rows_ - 1) / block_rows_;
-  const std::int64_t d = spec_.inputs(), k = spec_.outputs(), l = spec_.label_cols();
-  std::vector<MetricSums> per_block(static_cast<std::size_t>(blocks), MetricSums(spec_));
-#pragma omp parallel for num_threads(threads_) schedule(dynamic)
-  for (std::int64_t b = 0; b < blocks; ++b) {
-    const std::int64_t lo = b * block_rows_, hi = std::min(rows, lo + block_rows_);
-    const BatchStats stats =
-        forward<float>(spec_, params_.data(), x + lo * d, labels + lo * l, hi - lo,
-                       workspaces_[static_cast<std::size_t>(omp_get_thread_num())], outputs + lo * k);
-    per_block[static_cast<std::size_t>(b)].add_rows(spec_, outputs + lo * k, labels + lo * l,
-                                                    hi - lo, stats.loss);
-  }
-  MetricSums total(spec_);
-  for (const auto& s : per_block) total.add(s);  // block order: independent of threads
-  return total;
-}
-
-// ---- metrics ----
 
 Metrics finish_metrics(const MetricSums& s) {
   Metrics m;
@@ -228,33 +142,39 @@ Metrics finish_metrics(const MetricSums& s) {
   return m;
 }
 
-std::string to_json(const Metrics& m) {
-  std::ostringstream s;
-  s << "{\"task\": \"" << (m.classifier ? "classification" : "regression")
-    << "\", \"rows\": " << json_number(m.rows) << ", \"loss\": " << json_number(m.loss);
+Json to_json_value(const Metrics& m) {
+  Json j;
+  j["task"] = m.classifier ? "classification" : "regression";
+  j["rows"] = m.rows;
+  j["loss"] = m.loss;
   if (m.classifier) {
-    s << ", \"accuracy\": " << json_number(m.accuracy) << ", \"classes\": " << m.classes()
-      << ", \"precision\": " << json_array(m.precision) << ", \"recall\": " << json_array(m.recall)
-      << ", \"f1\": " << json_array(m.f1) << ", \"support\": " << json_array(m.support)
-      << ", \"macro_precision\": " << json_number(m.macro_precision)
-      << ", \"macro_recall\": " << json_number(m.macro_recall)
-      << ", \"macro_f1\": " << json_number(m.macro_f1) << ", \"confusion\": [";
+    j["accuracy"] = m.accuracy;
+    j["classes"] = m.classes();
+    j["precision"] = m.precision;
+    j["recall"] = m.recall;
+    j["f1"] = m.f1;
+    j["support"] = m.support;
+    j["macro_precision"] = m.macro_precision;
+    j["macro_recall"] = m.macro_recall;
+    j["macro_f1"] = m.macro_f1;
     const auto c = static_cast<std::size_t>(m.classes());
-    for (std::size_t i = 0; i < c; ++i) {
-      s << (i ? ", " : "")
-        << json_array(std::vector<std::int64_t>(m.confusion.begin() + static_cast<std::ptrdiff_t>(i * c),
-                                                m.confusion.begin() + static_cast<std::ptrdiff_t>((i + 1) * c)));
-    }
-    s << "]";
+    Json confusion = Json::array();
+    for (std::size_t i = 0; i < c; ++i)
+      confusion.push_back(std::vector<std::int64_t>(m.confusion.begin() + static_cast<std::ptrdiff_t>(i * c),
+                                                    m.confusion.begin() + static_cast<std::ptrdiff_t>((i + 1) * c)));
+    j["confusion"] = confusion;
   } else {
-    s << ", \"mse\": " << json_number(m.mse) << ", \"mae\": " << json_number(m.mae)
-      << ", \"r2\": " << json_number(m.r2) << ", \"target_mse\": " << json_array(m.target_mse)
-      << ", \"target_mae\": " << json_array(m.target_mae)
-      << ", \"target_r2\": " << json_array(m.target_r2);
+    j["mse"] = m.mse;
+    j["mae"] = m.mae;
+    j["r2"] = m.r2;
+    j["target_mse"] = m.target_mse;
+    j["target_mae"] = m.target_mae;
+    j["target_r2"] = m.target_r2;
   }
-  s << "}";
-  return s.str();
+  return j;
 }
+
+std::string to_json(const Metrics& m) { return to_json_line(to_json_value(m)); }
 
 std::string format_table(const Metrics& m) {
   std::ostringstream s;
@@ -297,41 +217,6 @@ std::string format_table(const Metrics& m) {
     s << "\n";
   }
   return s.str();
-}
-
-// ---- the command's work on every rank ----
-
-EvalResult evaluate(const EvalOptions& o, Communicator& comm) {
-  const double t0 = now();
-  EvalResult result;
-  MetricSums sums;
-  run_agreed(comm, [&] {
-    if (o.threads < 1) throw ConfigError("--threads must be at least 1");
-    if (o.block_rows < 1) throw ConfigError("--block-rows must be at least 1");
-    const Checkpoint model = load_checkpoint(o.model);
-    const DataDescription desc = describe_data(o.data);
-    if (desc.rows == 0) throw DataError(o.data.files[0] + ": the dataset has no rows");
-    check_model_matches_data(model.spec, o.model, desc, o.data);
-    result.spec = model.spec;
-    sums = MetricSums(model.spec);
-    Scorer scorer(model.spec, model.params, o.threads);
-    const ShardRange mine = shard_range(desc.rows, comm.size(), comm.rank());
-    std::vector<float> outputs;
-    std::int64_t lo = mine.begin;
-    do {  // at least once, so a rank with no rows still checks the label width
-      const std::int64_t hi = std::min(mine.end, lo + o.block_rows);
-      const Shard block = load_shard(o.data, desc, ShardRange{lo, hi});
-      check_labels(model.spec, block, o.data);
-      outputs.resize(static_cast<std::size_t>(block.rows() * model.spec.outputs()));
-      sums.add(scorer.evaluate(block.features.data(), block.labels.data(), block.rows(),
-                               outputs.data()));
-      lo = hi;
-    } while (lo < mine.end);
-  });
-  allreduce_metrics(comm, sums);
-  result.metrics = finish_metrics(sums);
-  result.seconds = now() - t0;
-  return result;
 }
 
 }  // namespace dptrain

@@ -70,6 +70,82 @@ bool is_number_or_missing(std::string_view field) {
   return parse_number(field, v) || is_missing_marker(field);
 }
 
+// The file's layout, read from its first non-empty line (`fields`).
+struct CsvLayout {
+  std::int64_t columns = 0;
+  std::int64_t label_index = -1;
+  bool header = false;
+  std::vector<std::string> names;  // the header's column names
+};
+
+CsvLayout detect_layout(const ConvertOptions& o, const LineReader& in, const std::vector<std::string_view>& fields,
+                        bool categories) {
+  CsvLayout l;
+  l.columns = static_cast<std::int64_t>(fields.size());
+  const std::int64_t columns = l.columns;
+  // Which column is the label: an index (negative from the end) or a header name.
+  double index_value = 0;
+  const bool label_by_name = !parse_number(o.label_column, index_value);
+  if (!label_by_name) {
+    if (index_value != std::floor(index_value) || index_value >= columns || index_value < -columns)
+      throw ConfigError("--label-column " + o.label_column + ": the file has " + std::to_string(columns) +
+                        " columns (0.." + std::to_string(columns - 1) + ", or -1 for the last)");
+    l.label_index = static_cast<std::int64_t>(index_value < 0 ? columns + index_value : index_value);
+  }
+  l.header = o.header == "yes" || (o.header == "auto" && label_by_name);
+  if (o.header == "auto" && !label_by_name)
+    for (std::int64_t c = 0; c < columns; ++c)
+      if (!(categories && c == l.label_index) && !is_number_or_missing(fields[c])) l.header = true;
+  if (l.header) {
+    for (auto f : fields) l.names.emplace_back(f);
+    if (label_by_name) {
+      const auto it = std::find(l.names.begin(), l.names.end(), o.label_column);
+      if (it == l.names.end())
+        throw ConfigError("--label-column '" + o.label_column + "': no such column in the header of " + o.input +
+                          " (line " + std::to_string(in.line_number()) + ")");
+      l.label_index = it - l.names.begin();
+    }
+  } else if (label_by_name) {
+    throw ConfigError("--label-column '" + o.label_column + "' is a name but " + o.input +
+                      " has no header line (--header no); give a column index");
+  }
+  return l;
+}
+
+// One line's label: a number (through --label-map), or with --label-type category a class
+// name, numbered in order of first appearance.
+class CsvLabels {
+ public:
+  explicit CsvLabels(const ConvertOptions& o) : o_(o), map_(o.label_map), categories_(o.label_type == "category") {}
+  double parse(std::string_view f, std::int64_t column, const LineReader& in, std::string_view line) {
+    double v = 0;
+    if (categories_) {
+      auto it = ids_.find(f);
+      if (it == ids_.end()) {
+        it = ids_.emplace(std::string(f), static_cast<std::int64_t>(names.size())).first;
+        names.emplace_back(f);
+      }
+      return static_cast<double>(it->second);
+    }
+    if (parse_number(f, v)) {
+      v = map_(v);
+      if (o_.label_type == "int" && v != std::floor(v))
+        malformed_line(in, line, "label '" + std::string(f) + "' is not an integer (--label-type int)");
+      return v;
+    }
+    if (is_missing_marker(f)) malformed_line(in, line, "the label (column " + std::to_string(column) + ") is missing");
+    malformed_line(in, line, "label '" + std::string(f) + "' in column " + std::to_string(column) +
+                                 " is not a number (class names: --label-type category)");
+  }
+  std::vector<std::string> names;  // category names, by id
+
+ private:
+  const ConvertOptions& o_;
+  const LabelMap map_;
+  const bool categories_;
+  std::map<std::string, std::int64_t, std::less<>> ids_;
+};
+
 }  // namespace
 
 ConvertSummary convert_csv(const ConvertOptions& o) {
@@ -81,7 +157,6 @@ ConvertSummary convert_csv(const ConvertOptions& o) {
       o.label_type != "category")
     throw ConfigError("--label-type '" + o.label_type + "': expected auto, int, float or category");
   const char delimiter = parse_delimiter(o.delimiter);
-  const LabelMap label_map(o.label_map);
   const bool categories = o.label_type == "category";
 
   LineReader in(o.input);
@@ -99,41 +174,15 @@ ConvertSummary convert_csv(const ConvertOptions& o) {
                     std::to_string(columns) + " field(s) with delimiter '" + o.delimiter +
                     "'; expected a label and at least one feature (set --delimiter?)");
 
-  // Which column is the label: an index (negative from the end) or a header name.
-  std::int64_t label_index = -1;
-  double index_value = 0;
-  const bool label_by_name = !parse_number(o.label_column, index_value);
-  if (!label_by_name) {
-    if (index_value != std::floor(index_value) || index_value >= columns || index_value < -columns)
-      throw ConfigError("--label-column " + o.label_column + ": the file has " +
-                        std::to_string(columns) + " columns (0.." + std::to_string(columns - 1) +
-                        ", or -1 for the last)");
-    label_index = static_cast<std::int64_t>(index_value < 0 ? columns + index_value : index_value);
-  }
-  bool header = o.header == "yes" || (o.header == "auto" && label_by_name);
-  if (o.header == "auto" && !label_by_name)
-    for (std::int64_t c = 0; c < columns; ++c)
-      if (!(categories && c == label_index) && !is_number_or_missing(fields[c])) header = true;
-  std::vector<std::string> names;
-  if (header) {
-    for (auto f : fields) names.emplace_back(f);
-    if (label_by_name) {
-      const auto it = std::find(names.begin(), names.end(), o.label_column);
-      if (it == names.end())
-        throw ConfigError("--label-column '" + o.label_column + "': no such column in the header of " +
-                          o.input + " (line " + std::to_string(in.line_number()) + ")");
-      label_index = it - names.begin();
-    }
-  } else if (label_by_name) {
-    throw ConfigError("--label-column '" + o.label_column + "' is a name but " + o.input +
-                      " has no header line (--header no); give a column index");
-  }
-
+  const CsvLayout layout = detect_layout(o, in, fields, categories);
+  const std::int64_t label_index = layout.label_index;
+  const bool header = layout.header;
+  const std::vector<std::string>& names = layout.names;
   const std::int64_t cols = columns - 1;
   const std::int64_t block = block_rows_for(o, cols);
   RowBlock rows(block, cols);
-  std::map<std::string, std::int64_t, std::less<>> category_ids;
-  std::vector<std::string> category_names;
+  CsvLabels labels(o);
+  const std::vector<std::string>& category_names = labels.names;
   ConvertSummary summary;
   summary.features = cols;
 
@@ -159,23 +208,7 @@ ConvertSummary convert_csv(const ConvertOptions& o) {
         const std::string_view f = fields[c];
         double v = 0;
         if (c == label_index) {
-          if (categories) {
-            auto it = category_ids.find(f);
-            if (it == category_ids.end()) {
-              it = category_ids.emplace(std::string(f), static_cast<std::int64_t>(category_names.size())).first;
-              category_names.emplace_back(f);
-            }
-            v = static_cast<double>(it->second);
-          } else if (parse_number(f, v)) {
-            v = label_map(v);
-            if (o.label_type == "int" && v != std::floor(v))
-              malformed_line(in, line, "label '" + std::string(f) + "' is not an integer (--label-type int)");
-          } else if (is_missing_marker(f)) {
-            malformed_line(in, line, "the label (column " + std::to_string(c) + ") is missing");
-          } else {
-            malformed_line(in, line, "label '" + std::string(f) + "' in column " + std::to_string(c) +
-                                         " is not a number (class names: --label-type category)");
-          }
+          v = labels.parse(f, c, in, line);
           rows.label() = v;
           continue;
         }

@@ -5,13 +5,14 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
 
 #include "dptrain/checkpoint.hpp"
+#include "dptrain/clock.hpp"
+#include "dptrain/threads.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/evaluation.hpp"
 #include "dptrain/hdf5.hpp"
@@ -19,9 +20,6 @@
 namespace dptrain {
 namespace {
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 constexpr const char* kGatherPhase = "prediction gather";
 
@@ -142,48 +140,62 @@ void append_prediction_csv(const ModelSpec& spec, const float* output, std::stri
   line += '\n';
 }
 
-PredictReport predict_to_file(const PredictOptions& o, Communicator& comm) {
-  const double t0 = now();
-  const int p = comm.size(), rank = comm.rank();
-  PredictReport report;
+namespace {
+
+// What phase 1 leaves on a rank: the model, the data's shape and this rank's outputs.
+struct RankScores {
   Checkpoint model;
   DataDescription desc;
   std::vector<float> outputs;  // this rank's shard, rows x outputs
   double read_s = 0, score_s = 0;
+};
 
-  // Phase 1: options, model, data and this rank's outputs. Errors are agreed here, before
-  // the gather starts, so a bad row on any rank stops every rank together.
-  run_agreed(comm, [&] {
-    report.format = resolve_format(o);
-    if (o.out.empty()) throw ConfigError("--out: no output file given");
-    if (o.threads < 1) throw ConfigError("--threads must be at least 1");
-    if (o.block_rows < 1) throw ConfigError("--block-rows must be at least 1");
-    if (rank == 0) {
-      const auto folder = std::filesystem::path(o.out).parent_path();
-      if (!folder.empty() && !std::filesystem::is_directory(folder))
-        throw ConfigError("--out " + o.out + ": folder " + folder.string() + " does not exist");
-    }
-    model = load_checkpoint(o.model);
-    DataOptions data = o.data;
-    data.labels_required = false;
-    desc = describe_data(data);
-    desc.label_cols = 0;  // predictions never read labels
-    check_model_matches_data(model.spec, o.model, desc, data);
-    Scorer scorer(model.spec, model.params, o.threads);
-    const ShardRange mine = shard_range(desc.rows, p, rank);
-    const std::int64_t k = model.spec.outputs();
-    outputs.resize(static_cast<std::size_t>(mine.size() * k));
-    for (std::int64_t lo = mine.begin; lo < mine.end; lo += o.block_rows) {
-      const std::int64_t hi = std::min(mine.end, lo + o.block_rows);
-      const double t_read = now();
-      const Shard block = load_shard(data, desc, ShardRange{lo, hi});
-      const double t_score = now();
-      scorer.score(block.features.data(), block.rows(), outputs.data() + (lo - mine.begin) * k);
-      read_s += t_score - t_read;
-      score_s += now() - t_score;
-    }
-  });
-  const double t1 = now();
+// Phase 1 on one rank: options, model, data and this rank's outputs.
+void score_rank_rows(const PredictOptions& o, int p, int rank, PredictReport& report, RankScores& r) {
+  report.format = resolve_format(o);
+  if (o.out.empty()) throw ConfigError("--out: no output file given");
+  check_thread_count(o.threads);
+  if (o.block_rows < 1) throw ConfigError("--block-rows must be at least 1");
+  if (rank == 0) {
+    const auto folder = std::filesystem::path(o.out).parent_path();
+    if (!folder.empty() && !std::filesystem::is_directory(folder))
+      throw ConfigError("--out " + o.out + ": folder " + folder.string() + " does not exist");
+  }
+  r.model = load_checkpoint(o.model);
+  DataOptions data = o.data;
+  data.labels_required = false;
+  r.desc = describe_data(data);
+  r.desc.label_cols = 0;  // predictions never read labels
+  check_model_matches_data(r.model.spec, o.model, r.desc, data);
+  Scorer scorer(r.model.spec, r.model.params, o.threads);
+  const ShardRange mine = shard_range(r.desc.rows, p, rank);
+  const std::int64_t k = r.model.spec.outputs();
+  r.outputs.resize(static_cast<std::size_t>(mine.size() * k));
+  for (std::int64_t lo = mine.begin; lo < mine.end; lo += o.block_rows) {
+    const std::int64_t hi = std::min(mine.end, lo + o.block_rows);
+    const double t_read = now_seconds();
+    const Shard block = load_shard(data, r.desc, ShardRange{lo, hi});
+    const double t_score = now_seconds();
+    scorer.score(block.features.data(), block.rows(), r.outputs.data() + (lo - mine.begin) * k);
+    r.read_s += t_score - t_read;
+    r.score_s += now_seconds() - t_score;
+  }
+}
+
+}  // namespace
+
+PredictReport predict_to_file(const PredictOptions& o, Communicator& comm) {
+  const double t0 = now_seconds();
+  const int p = comm.size(), rank = comm.rank();
+  PredictReport report;
+  RankScores scores;
+  // Errors are agreed here, before the gather starts, so a bad row on any rank stops every
+  // rank together.
+  run_agreed(comm, [&] { score_rank_rows(o, p, rank, report, scores); });
+  const Checkpoint& model = scores.model;
+  const DataDescription& desc = scores.desc;
+  const std::vector<float>& outputs = scores.outputs;
+  const double t1 = now_seconds();
   report.spec = model.spec;
   report.rows = desc.rows;
 
@@ -244,15 +256,14 @@ PredictReport predict_to_file(const PredictOptions& o, Communicator& comm) {
       comm.send(std::span<const float>(outputs.data() + lo * k, static_cast<std::size_t>(rows * k)),
                 0, kGatherPhase);
   }
-  if (auto failure = agree_on_failure(comm, error))
-    throw CollectiveFailure(failure->rank, failure->message);
+  throw_if_any_failed(comm, error);
 
-  std::vector<double> times = {read_s, score_s, now() - t1};
+  std::vector<double> times = {scores.read_s, scores.score_s, now_seconds() - t1};
   comm.allreduce_max(times, "prediction timing");
   report.read_seconds = times[0];
   report.score_seconds = times[1];
   report.write_seconds = times[2];
-  report.seconds = now() - t0;
+  report.seconds = now_seconds() - t0;
   return report;
 }
 

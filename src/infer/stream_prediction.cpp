@@ -11,6 +11,7 @@
 #include "dptrain/error.hpp"
 #include "dptrain/evaluation.hpp"
 #include "dptrain/prediction.hpp"
+#include "dptrain/threads.hpp"
 
 namespace dptrain {
 namespace {
@@ -106,7 +107,7 @@ void parse_row(const std::string& line, std::int64_t line_number, std::int64_t w
 std::int64_t predict_stream(const ModelSpec& spec, const AlignedVector<float>& params, int input_fd,
                             std::ostream& out, const StreamOptions& o) {
   if (o.batch_lines < 1) throw ConfigError("--batch-lines must be at least 1");
-  if (o.threads < 1) throw ConfigError("--threads must be at least 1");
+  check_thread_count(o.threads);
   // Small fixed blocks so that even a modest batch spreads over the threads.
   Scorer scorer(spec, params, o.threads, 64);
   const std::int64_t d = spec.inputs(), k = spec.outputs();

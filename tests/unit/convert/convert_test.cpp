@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "data/convert_input.hpp"
+#include "convert/convert_input.hpp"
 #include "dptrain/convert.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/hdf5.hpp"

@@ -1,0 +1,97 @@
+#include "batch_source.hpp"
+
+#include <algorithm>
+
+namespace dptrain {
+namespace {
+
+// Copies the rows a visitor names into reused, aligned buffers.
+class RowGather {
+ public:
+  RowGather(const Shard& shard, std::int64_t max_rows)
+      : shard_(shard),
+        cols_(shard.data.cols),
+        label_cols_(shard.data.label_cols),
+        x_(static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows) * cols_)),
+        y_(static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows) * label_cols_)) {}
+  void clear() { rows_ = 0; }
+  void take(std::int64_t local) {
+    std::copy(shard_.row(local), shard_.row(local) + cols_, x_.data() + rows_ * cols_);
+    std::copy(shard_.label(local), shard_.label(local) + label_cols_, y_.data() + rows_ * label_cols_);
+    ++rows_;
+  }
+  Batch batch() { return {rows_, x_.data(), y_.data()}; }
+
+ private:
+  const Shard& shard_;
+  std::int64_t cols_, label_cols_;
+  AlignedVector<float> x_, y_;
+  std::int64_t rows_ = 0;
+};
+
+// --sync grad: every step is the same global batch for any rank count; a rank takes its rows.
+class StratifiedShardSource final : public BatchSource {
+ public:
+  explicit StratifiedShardSource(const InMemoryData& d)
+      : d_(d),
+        per_stratum_(StratifiedOrder::training_rows_per_stratum(*d.selection)),
+        max_rows_(std::min(StratifiedOrder::max_batch(d.global_batch, d.selection->rows()),
+                           d.selection->training_rows_in(d.shard->range))),
+        gather_(*d.shard, max_rows_) {}
+  void start_epoch(int epoch, std::int64_t skip_steps) override {
+    order_.emplace(*d_.selection, per_stratum_, d_.seed, epoch, d_.steps, d_.shard->range);
+    for (std::int64_t s = 0; s < skip_steps; ++s) order_->next([](std::int64_t) {});
+  }
+  Batch next() override {
+    gather_.clear();
+    order_->next([&](std::int64_t row) { gather_.take(row - d_.shard->range.begin); });
+    return gather_.batch();
+  }
+  std::int64_t max_rows() const override { return std::max<std::int64_t>(1, max_rows_); }
+
+ private:
+  InMemoryData d_;
+  std::vector<std::int64_t> per_stratum_;
+  std::int64_t max_rows_;
+  RowGather gather_;
+  std::optional<StratifiedOrder> order_;
+};
+
+// --sync params (local SGD): this rank's own shuffle of its shard, the same number of steps
+// on every rank.
+class LocalShuffleSource final : public BatchSource {
+ public:
+  explicit LocalShuffleSource(const InMemoryData& d)
+      : d_(d),
+        local_batch_((d.selection->training_rows_in(d.shard->range) + d.steps - 1) / d.steps),
+        gather_(*d.shard, local_batch_) {}
+  void start_epoch(int epoch, std::int64_t skip_steps) override {
+    cursor_.reset();
+    order_.emplace(static_cast<std::uint64_t>(std::max<std::int64_t>(1, d_.shard->rows())),
+                   d_.seed + 0x9E3779B9ull * static_cast<std::uint64_t>(d_.rank + 1), epoch);
+    cursor_.emplace(*order_, *d_.selection, d_.shard->range.begin);
+    for (std::int64_t s = 0; s < skip_steps; ++s) cursor_->next(local_batch_, [](std::int64_t) {});
+  }
+  Batch next() override {
+    gather_.clear();
+    cursor_->next(local_batch_, [&](std::int64_t local) { gather_.take(local); });
+    return gather_.batch();
+  }
+  std::int64_t max_rows() const override { return std::max<std::int64_t>(1, local_batch_); }
+
+ private:
+  InMemoryData d_;
+  std::int64_t local_batch_;
+  RowGather gather_;
+  std::optional<GlobalPermutation> order_;
+  std::optional<BatchCursor> cursor_;
+};
+
+}  // namespace
+
+std::unique_ptr<BatchSource> make_in_memory_source(const InMemoryData& data, SyncMode sync) {
+  if (sync == SyncMode::gradients) return std::make_unique<StratifiedShardSource>(data);
+  return std::make_unique<LocalShuffleSource>(data);
+}
+
+}  // namespace dptrain

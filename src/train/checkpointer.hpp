@@ -1,0 +1,64 @@
+#pragma once
+// Every checkpoint of a training run in one place: resuming, the periodic saves
+// (--checkpoint-every in epochs or steps), the save on a stop signal, the save at every
+// epoch end that a schedule or the run's end asks for, and the final model file
+// (--checkpoint). Rank 0 writes; every rank agrees on the outcome.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dptrain/checkpoint.hpp"
+#include "dptrain/communicator.hpp"
+#include "dptrain/model.hpp"
+#include "dptrain/optimizer.hpp"
+#include "dptrain/timeline.hpp"
+#include "dptrain/train_config.hpp"
+
+namespace dptrain {
+
+// What a checkpoint holds, as the trainer keeps it.
+struct TrainingState {
+  ModelSpec spec;
+  AlignedVector<float> params;
+  std::unique_ptr<Optimizer> optimizer;
+  std::int64_t global_step = 0;  // completed optimizer steps
+  std::uint64_t seed = 0;        // data order (the run's --seed, or the resumed checkpoint's)
+  std::int64_t rows = 0;         // training rows
+};
+
+// Where training starts: epoch (1-based) and completed steps of it.
+struct StartPoint {
+  int epoch = 1;
+  std::int64_t step = 0;
+};
+
+class Checkpointer {
+ public:
+  Checkpointer(const TrainConfig& config, Communicator& comm, TrainingState& state, Timeline& timeline);
+
+  // --resume: loads the checkpoint into the state (every rank reads the same file) and
+  // returns where to continue; `steps` is the number of steps per epoch.
+  StartPoint resume(std::int64_t steps);
+  // After a step at which every rank holds the same parameters (`synced`): the periodic
+  // save in steps, unless the epoch ends here (the epoch-end save follows).
+  void after_step(bool synced, int epoch, std::int64_t steps_done, std::int64_t steps);
+  // At a stop signal inside an epoch: saves the position to continue from.
+  void on_stop(int epoch, std::int64_t steps_done);
+  // After an epoch: saves when it is the last, a stop, or the epoch schedule says so.
+  void at_epoch_end(int epoch, bool stopping);
+  // The trained model file (--checkpoint).
+  void save_final();
+
+ private:
+  Checkpoint snapshot(std::int64_t completed_epochs, std::int64_t epoch_step) const;
+  void save(std::int64_t completed_epochs, std::int64_t epoch_step);
+  void restore(const ResumePoint& point, std::int64_t steps, StartPoint& start);
+
+  const TrainConfig& config_;
+  Communicator& comm_;
+  TrainingState& state_;
+  Timeline& timeline_;
+  std::int64_t last_saved_step_ = 0;
+};
+
+}  // namespace dptrain

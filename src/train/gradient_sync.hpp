@@ -1,0 +1,92 @@
+#pragma once
+// The seam between "gradient" and "update": how the ranks combine a step. One implementation
+// per mode, chosen once from the configuration:
+//   --sync grad --overlap off     one allreduce of the whole gradient after backprop
+//   --sync grad --overlap on      each gradient bucket's allreduce starts as soon as backprop
+//                                 has finished it; the step's totals follow
+//   --sync grad --deterministic   fixed-point integer sums (exact, order-free)
+//   --sync params                 local SGD: no exchange per step; the parameters are averaged
+//                                 every --average-every steps and at the end of every epoch
+// Every reduction carries the flags (failed, stop) in its last two slots (RankFlags).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "batch_source.hpp"
+#include "dptrain/communicator.hpp"
+#include "dptrain/model.hpp"
+#include "dptrain/timeline.hpp"
+#include "dptrain/train_config.hpp"
+#include "parallel_gradient.hpp"
+
+namespace dptrain {
+
+// What this rank brings to a step.
+struct LocalStep {
+  std::int64_t rows = 0;
+  BatchStats stats;
+  RankFlags flags;  // failed: this rank's work threw; stop: a stop signal reached it
+};
+
+// The step as every rank sees it after the exchange (local SGD: this rank's own step).
+struct StepTotals {
+  double rows = 0, loss = 0, correct = 0;
+  bool stop = false;  // some rank was asked to stop (agreed)
+};
+
+// After the update: whether every rank now holds the same parameters (a point where a
+// checkpoint may be written) and whether the ranks agreed to stop.
+struct SyncPoint {
+  bool synced = true;
+  bool stop = false;
+};
+
+class GradientSync {
+ public:
+  GradientSync(Communicator& comm, std::size_t num_params, Timeline& timeline)
+      : comm_(comm), n_(num_params), grad_(num_params + kTotalsSlots, 0.0f), timeline_(timeline) {}
+  virtual ~GradientSync() = default;
+  GradientSync(const GradientSync&) = delete;
+  GradientSync& operator=(const GradientSync&) = delete;
+
+  // This rank's gradient of `batch`, summed over its rows, into this sync's buffer.
+  virtual BatchStats compute(ParallelGradient& gradient, const float* params, const Batch& batch);
+  // Combines the step over ranks; afterwards gradient() holds the sum to apply. If any rank
+  // failed, every rank throws the agreed CollectiveFailure (local SGD: at the next averaging).
+  virtual StepTotals exchange(const LocalStep& mine, const std::optional<std::string>& local_error) = 0;
+  // After the update (local SGD averages the parameters here).
+  // `flags`: this rank's flags now (a failure may have come from the update itself).
+  virtual SyncPoint after_update(std::span<float> params, std::int64_t global_step, bool epoch_end,
+                                 RankFlags flags, const std::optional<std::string>& local_error);
+  // Turns this rank's epoch sums (loss, correct, rows) into global ones; a failure on any
+  // rank throws the agreed failure.
+  virtual void epoch_sums(std::vector<double>& sums, const std::optional<std::string>& local_error);
+
+  float* gradient() { return grad_.data(); }
+  // Seconds spent communicating since the last call.
+  double take_comm_seconds();
+
+ protected:
+  // The gradient buffer holds num_params sums, then [rows, loss, correct, non-finite] and the
+  // two flag slots.
+  static constexpr std::size_t kTotalsSlots = 4 + kFlagSlots;
+  // Writes this rank's totals and flags behind the gradient.
+  void write_totals(const LocalStep& mine);
+  StepTotals read_totals() const;
+  // Records a span of communication.
+  void communicated(const char* name, double start, double end);
+
+  Communicator& comm_;
+  std::size_t n_;
+  AlignedVector<float> grad_;
+  Timeline& timeline_;
+  double comm_seconds_ = 0;
+};
+
+std::unique_ptr<GradientSync> make_gradient_sync(const TrainConfig& config, Communicator& comm,
+                                                 const ModelSpec& spec, Timeline& timeline);
+
+}  // namespace dptrain

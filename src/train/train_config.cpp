@@ -1,0 +1,74 @@
+#include "dptrain/train_config.hpp"
+
+#include "dptrain/error.hpp"
+#include "dptrain/optimizer.hpp"
+#include "dptrain/threads.hpp"
+
+namespace dptrain {
+
+namespace {
+
+SyncMode parse_sync(const std::string& text) {
+  if (text == "grad") return SyncMode::gradients;
+  if (text == "params") return SyncMode::parameters;
+  throw ConfigError("--sync '" + text + "': expected grad or params");
+}
+
+NanPolicy parse_nan_policy(const std::string& text) {
+  if (text == "stop") return NanPolicy::stop;
+  if (text == "skip-step") return NanPolicy::skip_step;
+  throw ConfigError("--on-nan '" + text + "': expected stop or skip-step");
+}
+
+ResumeMode parse_resume(const std::string& text) {
+  if (text.empty()) return ResumeMode::none;
+  return text == "auto" ? ResumeMode::latest_in_dir : ResumeMode::from_path;
+}
+
+void check_parallelism(const TrainConfig& c, int ranks) {
+  const TrainOptions& o = c.options;
+  if (o.deterministic && !c.gradient_sync())
+    throw ConfigError("--deterministic needs --sync grad (local SGD depends on the rank count)");
+  if (o.deterministic && o.batch > 2048)
+    throw ConfigError("--deterministic supports --batch up to 2048 (fixed-point range)");
+  if (!c.gradient_sync() && o.batch < ranks)
+    throw ConfigError("--sync params with --batch " + std::to_string(o.batch) + " on " +
+                      std::to_string(ranks) + " ranks: every rank takes at least one row per local "
+                      "step; use --batch " + std::to_string(ranks) + " or more, or --sync grad");
+}
+
+void check_checkpointing(const TrainConfig& c) {
+  const TrainOptions& o = c.options;
+  if (c.checkpoint_every.every > 0 && o.checkpoint_dir.empty())
+    throw ConfigError("--checkpoint-every needs --checkpoint-dir");
+  if (c.resume == ResumeMode::latest_in_dir && o.checkpoint_dir.empty())
+    throw ConfigError("--resume auto needs --checkpoint-dir");
+}
+
+}  // namespace
+
+TrainConfig validate_train_options(const TrainOptions& o, int ranks) {
+  TrainConfig c;
+  c.options = o;
+  c.sync = parse_sync(o.sync);
+  if (o.epochs < 1) throw ConfigError("--epochs must be at least 1");
+  if (o.batch < 1) throw ConfigError("--batch must be at least 1");
+  if (o.average_every < 1) throw ConfigError("--average-every must be at least 1");
+  c.on_nan = parse_nan_policy(o.on_nan);
+  check_thread_count(o.threads);
+  c.checkpoint_every = CheckpointSchedule::parse(o.checkpoint_every);
+  c.resume = parse_resume(o.resume);
+  check_parallelism(c, ranks);
+  check_checkpointing(c);
+  if (!(o.clip_norm >= 0)) throw ConfigError("--clip-norm must be >= 0 (0: off)");
+  validate(o.optimizer);
+  validate(o.schedule);
+  if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw ConfigError("--val-fraction must be in [0, 1)");
+  if (o.val_fraction > 0 && !o.val_files.empty())
+    throw ConfigError("--val and --val-fraction both given; use one");
+  if (o.loss != "auto") c.loss = parse_loss(o.loss);
+  c.activation = parse_activation(o.activation);
+  return c;
+}
+
+}  // namespace dptrain

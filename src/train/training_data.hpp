@@ -1,0 +1,28 @@
+#pragma once
+// The setup before the loop, agreed by every rank phase by phase: this rank's shard (and
+// validation shard), the model the data asks for, the labels checked against it, and which
+// rows train and which validate.
+#include <cstdint>
+#include <optional>
+
+#include "dptrain/communicator.hpp"
+#include "dptrain/dataset.hpp"
+#include "dptrain/model.hpp"
+#include "dptrain/row_selection.hpp"
+#include "dptrain/train_config.hpp"
+
+namespace dptrain {
+
+struct TrainingData {
+  DataDescription desc;
+  Shard shard;              // this rank's rows of --data
+  std::optional<Shard> val; // this rank's validation rows (--val, or held out of --data)
+  ModelSpec spec;
+  RowSelection selection;   // the same on every rank
+  double io_seconds = 0;    // reading, on this rank
+};
+
+// Reads, checks and agrees; any error on any rank throws the same CollectiveFailure on all.
+TrainingData prepare_training_data(const TrainConfig& config, Communicator& comm);
+
+}  // namespace dptrain
