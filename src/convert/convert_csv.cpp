@@ -146,6 +146,23 @@ class CsvLabels {
   std::map<std::string, std::int64_t, std::less<>> ids_;
 };
 
+// Where the rows came from, the feature names of a header and the class names of categories.
+void write_names(H5Writer& writer, const std::string& input, const CsvLayout& layout,
+                 const std::vector<std::string>* categories) {
+  writer.set_attribute("/features", "source", input);
+  if (layout.header) {
+    std::string feature_names;
+    for (std::int64_t c = 0; c < layout.columns; ++c)
+      if (c != layout.label_index) feature_names += (feature_names.empty() ? "" : ",") + layout.names[c];
+    writer.set_attribute("/features", "columns", feature_names);
+  }
+  if (categories) {
+    std::string joined;
+    for (const auto& n : *categories) joined += (joined.empty() ? "" : ",") + n;
+    writer.set_attribute("/labels", "classes", joined);
+  }
+}
+
 }  // namespace
 
 ConvertSummary convert_csv(const ConvertOptions& o) {
@@ -188,10 +205,6 @@ ConvertSummary convert_csv(const ConvertOptions& o) {
 
   write_file_atomically(o.out, [&](H5Writer& writer) {
     ConvertOutput output(writer, cols, 1, o);
-    const auto flush = [&] {
-      rows.flush(output);
-      if (o.progress) o.progress(in.bytes_read(), in.total_bytes(), output.rows());
-    };
     bool pending = !header;  // the first line is already in `fields` when it is data
     while (pending || in.next(line)) {
       if (!pending) {
@@ -222,26 +235,15 @@ ConvertSummary convert_csv(const ConvertOptions& o) {
                                        std::string(f) + "' is not a number");
         }
       }
-      if (rows.commit()) flush();
+      if (rows.commit()) rows.flush(output, o, in.bytes_read(), in.total_bytes());
     }
-    flush();
+    rows.flush(output, o, in.bytes_read(), in.total_bytes());
     if (output.rows() == 0) throw DataError(o.input + ": no data rows (only a header line?)");
     const bool integer = categories || o.label_type == "int" ||
                          (o.label_type == "auto" && output.labels_integral());
     summary.label_type = output.finish(integer);
     summary.rows = output.rows();
-    writer.set_attribute("/features", "source", o.input);
-    if (header) {
-      std::string feature_names;
-      for (std::int64_t c = 0; c < columns; ++c)
-        if (c != label_index) feature_names += (feature_names.empty() ? "" : ",") + names[c];
-      writer.set_attribute("/features", "columns", feature_names);
-    }
-    if (categories) {
-      std::string joined;
-      for (const auto& n : category_names) joined += (joined.empty() ? "" : ",") + n;
-      writer.set_attribute("/labels", "classes", joined);
-    }
+    write_names(writer, o.input, layout, categories ? &category_names : nullptr);
   });
   summary.details = std::string(header ? "header line" : "no header") + ", label column " +
                     (header ? "'" + names[label_index] + "' " : std::string()) + "(index " +

@@ -99,10 +99,6 @@ ConvertSummary convert_libsvm(const ConvertOptions& o) {
   summary.features = cols;
   write_file_atomically(o.out, [&](H5Writer& writer) {
     ConvertOutput output(writer, cols, 1, o);
-    const auto flush = [&] {
-      rows.flush(output);
-      if (o.progress) o.progress(in.bytes_read(), in.total_bytes(), output.rows());
-    };
     while (in.next(line)) {
       if (!parse_line(in, line, label, entries)) continue;
       float* row = rows.row();
@@ -123,9 +119,9 @@ ConvertSummary convert_libsvm(const ConvertOptions& o) {
       if (o.label_type == "int" && label != std::floor(label))
         malformed_line(in, line, "label is not an integer (--label-type int)");
       rows.label() = label;
-      if (rows.commit()) flush();
+      if (rows.commit()) rows.flush(output, o, in.bytes_read(), in.total_bytes());
     }
-    flush();
+    rows.flush(output, o, in.bytes_read(), in.total_bytes());
     if (output.rows() == 0) throw DataError(o.input + ": no data lines");
     const bool integer = o.label_type == "int" || (o.label_type == "auto" && output.labels_integral());
     summary.label_type = output.finish(integer);

@@ -56,6 +56,11 @@ class RowBlock {
     output.append(x_.data(), y_.data(), count_);
     count_ = 0;
   }
+  // The same, then reports progress (--progress) as `bytes` read of `total`.
+  void flush(ConvertOutput& output, const ConvertOptions& o, std::int64_t bytes, std::int64_t total) {
+    flush(output);
+    if (o.progress) o.progress(bytes, total, output.rows());
+  }
 
  private:
   std::int64_t rows_, cols_, count_ = 0;

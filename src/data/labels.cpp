@@ -1,4 +1,4 @@
-#include "dptrain/labels.hpp"
+#include "data/labels.hpp"
 
 #include <cmath>
 

@@ -5,8 +5,8 @@
 #include "dptrain/checkpoint.hpp"
 #include "dptrain/clock.hpp"
 #include "dptrain/error.hpp"
-#include "dptrain/labels.hpp"
-#include "dptrain/threads.hpp"
+#include "data/labels.hpp"
+#include "util/threads.hpp"
 
 namespace dptrain {
 

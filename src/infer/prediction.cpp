@@ -1,6 +1,6 @@
 #include "dptrain/prediction.hpp"
 
-#include "dptrain/atomic_file.hpp"
+#include "io/atomic_file.hpp"
 
 
 #include <algorithm>
@@ -12,7 +12,7 @@
 
 #include "dptrain/checkpoint.hpp"
 #include "dptrain/clock.hpp"
-#include "dptrain/threads.hpp"
+#include "util/threads.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/evaluation.hpp"
 #include "dptrain/hdf5.hpp"

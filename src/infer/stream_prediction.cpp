@@ -11,7 +11,7 @@
 #include "dptrain/error.hpp"
 #include "dptrain/evaluation.hpp"
 #include "dptrain/prediction.hpp"
-#include "dptrain/threads.hpp"
+#include "util/threads.hpp"
 
 namespace dptrain {
 namespace {

@@ -1,7 +1,7 @@
 // The only file that includes <hdf5.h>.
 #include "dptrain/hdf5.hpp"
 
-#include "dptrain/atomic_file.hpp"
+#include "io/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <hdf5.h>

@@ -11,7 +11,7 @@
 #include "dptrain/communicator.hpp"
 #include "dptrain/model.hpp"
 #include "dptrain/optimizer.hpp"
-#include "dptrain/timeline.hpp"
+#include "train/timeline.hpp"
 #include "dptrain/train_config.hpp"
 
 namespace dptrain {

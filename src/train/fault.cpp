@@ -1,4 +1,4 @@
-#include "dptrain/fault.hpp"
+#include "train/fault.hpp"
 
 #include <algorithm>
 #include <csignal>

@@ -18,7 +18,7 @@
 #include "batch_source.hpp"
 #include "dptrain/communicator.hpp"
 #include "dptrain/model.hpp"
-#include "dptrain/timeline.hpp"
+#include "train/timeline.hpp"
 #include "dptrain/train_config.hpp"
 #include "parallel_gradient.hpp"
 

@@ -1,4 +1,4 @@
-#include "dptrain/timeline.hpp"
+#include "train/timeline.hpp"
 
 #include <cmath>
 #include <fstream>

@@ -2,7 +2,7 @@
 
 #include "dptrain/error.hpp"
 #include "dptrain/optimizer.hpp"
-#include "dptrain/threads.hpp"
+#include "util/threads.hpp"
 
 namespace dptrain {
 

@@ -13,7 +13,7 @@
 #include "dptrain/clock.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/evaluation.hpp"
-#include "dptrain/fault.hpp"
+#include "train/fault.hpp"
 #include "dptrain/log.hpp"
 #include "dptrain/run_layout.hpp"
 #include "dptrain/stop_signal.hpp"

@@ -4,7 +4,7 @@
 
 #include "dptrain/error.hpp"
 #include "dptrain/json.hpp"
-#include "dptrain/labels.hpp"
+#include "data/labels.hpp"
 #include "dptrain/log.hpp"
 
 namespace dptrain {

@@ -1,4 +1,4 @@
-#include "dptrain/threads.hpp"
+#include "util/threads.hpp"
 
 #include "dptrain/error.hpp"
 
