@@ -1,5 +1,5 @@
 // `dptrain bench gemm`: the roofline the benchmarks compare against — Eigen's single-thread
-// float GEMM on the shapes of one MLP training step.
+// float GEMM on the shapes of one MLP training step, or (--forward) one forward pass.
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +9,7 @@
 #include "dptrain/clock.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/json.hpp"
+#include "dptrain/evaluation.hpp"
 #include "dptrain/model.hpp"
 
 namespace dptrain::cli {
@@ -42,6 +43,21 @@ double step_gemm_gflops(const ModelSpec& spec, std::int64_t rows, double min_s) 
   return flops / (now_seconds() - start) / 1e9;
 }
 
+// Seconds per forward pass of `spec` at `rows` rows on one thread, as predict and serve run it
+// (Scorer::score): the floor under one batch's answer, whatever the protocol around it.
+double forward_seconds(const ModelSpec& spec, std::int64_t rows, double min_s) {
+  Scorer scorer(spec, initial_parameters(spec, 1), 1, rows);
+  std::vector<float> x(static_cast<std::size_t>(rows * spec.inputs()), 0.5f);
+  std::vector<float> out(static_cast<std::size_t>(rows * spec.outputs()));
+  long reps = 0;
+  const double start = now_seconds();
+  while (now_seconds() - start < min_s || reps < 3) {
+    scorer.score(x.data(), rows, out.data());
+    ++reps;
+  }
+  return (now_seconds() - start) / static_cast<double>(reps);
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app, Runner& run) {
@@ -56,12 +72,22 @@ void add_bench_command(CLI::App& app, Runner& run) {
   cmd->add_option("--classes", *classes, "Output width")->capture_default_str();
   cmd->add_option("--rows", *rows, "Rows per product (a rank's share of the batch)")->capture_default_str();
   cmd->add_option("--seconds", *seconds, "Measuring time")->capture_default_str();
+  auto forward = std::make_shared<bool>(false);
+  cmd->add_flag("--forward", *forward,
+                "Time one forward pass (as predict and serve score a batch) instead of a training step's GEMMs");
   cmd->callback([=, &run] {
     run = [=](MpiCommunicator& comm) {
       return run_on_rank0(comm, [=] {
         Eigen::setNbThreads(1);
         const ModelSpec spec = make_model_spec(*model, *features, *classes,
                                                LossKind::SoftmaxCrossEntropy, Activation::ReLU);
+        if (*forward) {
+          const double s = forward_seconds(spec, *rows, *seconds);
+          std::cout << to_json_line({{"model", spec.describe()}, {"rows", *rows}, {"forward_seconds", s},
+                                     {"rows_per_second", std::round(static_cast<double>(*rows) / s)}})
+                    << std::endl;
+          return;
+        }
         const double gflops = step_gemm_gflops(spec, *rows, *seconds);
         const double rounded = std::round(gflops * 100) / 100;  // 2 decimals, as ever
         std::cout << to_json_line({{"model", spec.describe()}, {"rows", *rows}, {"gemm_gflops_per_core", rounded}})

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   cli::add_eval_command(app, run);
   cli::add_predict_command(app, run);
   cli::add_inspect_command(app, run);
+  cli::add_serve_command(app, run);
 
   try {
     app.parse(argc, argv);
