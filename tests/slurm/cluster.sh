@@ -20,10 +20,10 @@ free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-start_cluster() {
-  CLUSTER_DIR=$1
-  local d=$CLUSTER_DIR
-  mkdir -p "$d/munge" "$d/state" "$d/spool/slurmd.localhost" "$d/log" "$d/tmp"
+# start_munge DIR: munged with a new key, socket DIR/munge/munge.socket.2, logs in DIR/log.
+start_munge() {
+  local d=$1
+  mkdir -p "$d/munge" "$d/log"
   # munged refuses a socket whose folders others cannot traverse (mktemp -d makes 0700).
   chmod go+x "$(dirname "$d")" "$d" "$d/munge"
   mungekey --create --keyfile="$d/munge/munge.key" >/dev/null
@@ -31,17 +31,24 @@ start_cluster() {
     --pid-file="$d/munge/munged.pid" --log-file="$d/log/munged.log" \
     --seed-file="$d/munge/munged.seed" >"$d/log/munged.out" 2>&1 &
   CLUSTER_PIDS+=($!)
-  local deadline=$((SECONDS + 30))
+  local deadline=$((SECONDS + 30)) pid=$!
   until [ -S "$d/munge/munge.socket.2" ]; do
-    if ! kill -0 "${CLUSTER_PIDS[0]}" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
-      echo "start_cluster: munged did not start:" >&2
+    if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+      echo "start_munge: munged did not start:" >&2
       cat "$d/log/munged.out" >&2
       return 1
     fi
     sleep 0.1
   done
+}
 
-  local ctld_port slurmd_port hardware
+start_cluster() {
+  CLUSTER_DIR=$1
+  local d=$CLUSTER_DIR
+  mkdir -p "$d/state" "$d/spool/slurmd.localhost" "$d/log" "$d/tmp"
+  start_munge "$d" || return 1
+
+  local ctld_port slurmd_port hardware deadline
   ctld_port=$(free_port)
   slurmd_port=$(free_port)
   [ "$slurmd_port" != "$ctld_port" ] || slurmd_port=$((ctld_port + 1))

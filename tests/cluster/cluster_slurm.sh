@@ -1,0 +1,99 @@
+# A two-node Slurm cluster on the emulated hosts of cluster_lib.sh (source that first, then
+# make_hosts): slurmctld on h1, one slurmd per host with its own NodeName (h1, h2) and
+# NodeAddr (its test address), both inside their host's namespaces; munged runs once and is
+# shared through its socket file, which every host sees on the shared filesystem (as every
+# node of a real cluster runs munged with the same key). The daemons use Slurm's standard
+# ports: they listen only inside the test's namespaces, where nothing else runs. TmpFS is in
+# each host's node-local folder: the PMIx plugin makes per-step folders there that two nodes
+# must not share.
+#   start_slurm_cluster DIR   starts the daemons, waits until both nodes are idle, exports
+#                             SLURM_CONF; Slurm commands then work on the hosts (run_on h1 ...)
+#   stop_slurm_cluster        cancels every job, stops the daemons (destroy_hosts then ends
+#                             anything left on the hosts, e.g. a slurmstepd)
+source "$CLUSTER_LIB_DIR/../slurm/cluster.sh"  # start_munge, slurm_missing, job_field, wait_job_done
+
+SLURM_CLUSTER_DIR=""
+
+start_slurm_cluster() {
+  SLURM_CLUSTER_DIR=$1
+  local d=$1 host hardware state="" deadline
+  mkdir -p "$d/state" "$d/log"
+  for host in "${CLUSTER_HOSTS[@]}"; do
+    mkdir -p "$d/spool/slurmd.$host" "$DPTRAIN_CLUSTER_DIR/hosts/$host/local/slurm-tmp"
+  done
+  start_munge "$d" || return 1
+  # What slurmd sees of this machine; both emulated nodes share it (CPUs are oversubscribed).
+  hardware=$(slurmd -C | head -1 | sed 's/^NodeName=[^ ]* //')
+  {
+    cat <<CONF
+ClusterName=dptrain-multihost
+SlurmctldHost=h1($(cluster_host_address h1))
+SlurmctldPort=6817
+SlurmdPort=6818
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$d/munge/munge.socket.2
+StateSaveLocation=$d/state
+SlurmdSpoolDir=$d/spool/slurmd.%n
+TmpFS=$DPTRAIN_CLUSTER_DIR/local/slurm-tmp
+SlurmctldPidFile=$d/slurmctld.pid
+SlurmdPidFile=$d/slurmd.%n.pid
+SlurmctldLogFile=$d/log/slurmctld.log
+SlurmdLogFile=$d/log/slurmd.%n.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerType=sched/builtin
+MpiDefault=pmix
+MailProg=/bin/true
+ReturnToService=2
+JobRequeue=1
+CONF
+    for host in "${CLUSTER_HOSTS[@]}"; do
+      echo "NodeName=$host NodeAddr=$(cluster_host_address "$host") $hardware"
+    done
+    echo "PartitionName=debug Nodes=$(IFS=,; echo "${CLUSTER_HOSTS[*]}") Default=YES MaxTime=INFINITE State=UP"
+  } >"$d/slurm.conf"
+  export SLURM_CONF=$d/slurm.conf
+  run_on h1 slurmctld -D -i -f "$SLURM_CONF" >"$d/log/slurmctld.out" 2>&1 &
+  CLUSTER_PIDS+=($!)
+  for host in "${CLUSTER_HOSTS[@]}"; do
+    run_on "$host" slurmd -D -f "$SLURM_CONF" -N "$host" >"$d/log/slurmd.$host.out" 2>&1 &
+    CLUSTER_PIDS+=($!)
+  done
+  local pid alive=1
+  deadline=$((SECONDS + 60))
+  while [ $SECONDS -lt $deadline ] && [ $alive = 1 ]; do
+    state=$(run_on h1 timeout 5 sinfo -h -N -o '%N=%T' 2>/dev/null | sort | tr '\n' ' ' || true)
+    [ "$state" = "h1=idle h2=idle " ] && return 0
+    for pid in "${CLUSTER_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || alive=0; done
+    sleep 0.2
+  done
+  echo "start_slurm_cluster: the nodes did not become idle (states: '$state'; daemons alive: $alive)" >&2
+  tail -n 20 "$d"/log/* >&2 || true
+  return 1
+}
+
+stop_slurm_cluster() {
+  [ -n "$SLURM_CLUSTER_DIR" ] || return 0
+  local jobs i pid
+  jobs=$(run_on h1 timeout 5 squeue -h -o %A 2>/dev/null | sort -u | tr '\n' ' ' || true)
+  if [ -n "${jobs// /}" ]; then
+    run_on h1 timeout 5 scancel $jobs 2>/dev/null || true
+    for i in $(seq 1 50); do
+      [ -z "$(run_on h1 timeout 5 squeue -h -o %A 2>/dev/null || true)" ] && break
+      sleep 0.2
+    done
+  fi
+  for pid in "${CLUSTER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${CLUSTER_PIDS[@]}"; do
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  CLUSTER_PIDS=()
+  SLURM_CLUSTER_DIR=""
+}
