@@ -9,7 +9,8 @@
 # pair is a memory copy through the kernel's TCP stack, not a wire: it shows the cost of the
 # TCP path (latency, copies, system calls), not a network's bandwidth (see BENCHMARKS.md).
 # Needs root (namespaces). Usage: scripts/bench_multihost.sh [RUNS]   (after scripts/build.sh)
-# Prints markdown tables (best of RUNS runs per cell) for BENCHMARKS.md.
+# Prints markdown tables (best of RUNS runs per cell) for BENCHMARKS.md. On a shared machine
+# other processes' load shows up as outliers; the load average is printed with the results.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-3}
@@ -37,30 +38,37 @@ launch() {
     2) cluster_mpirun -np 2 --map-by node "$@" ;;
   esac
 }
-best() { /usr/bin/python3 -c "import sys; print(max(float(x) for x in sys.argv[1:]))" "$@"; }
 
-echo "Measured $(date -u +%F) with \`scripts/bench_multihost.sh $runs\` on $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), Open MPI $(mpirun --version | head -1 | awk '{print $NF}'), best of $runs."
+echo "Measured $(date -u +%F) with \`scripts/bench_multihost.sh $runs\` on $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), Open MPI $(mpirun --version | head -1 | awk '{print $NF}'), best of $runs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
-echo "Allreduce, 2 ranks, float32 sum in place; busbw = bytes / time (2 ranks: 2(p-1)/p = 1):"
+echo "Allreduce, 2 ranks, float32 sum in place: µs per call (busbw GB/s; with 2 ranks busbw = bytes / time),"
+echo "nonblocking (MPI_Iallreduce + MPI_Wait, what dptrain calls) and blocking (MPI_Allreduce):"
 echo
-echo "| bytes | $(IFS='|'; echo "${configs[*]}" | sed 's/|/ GB\/s (µs) | /g') GB/s (µs) |"
-echo "|---:|---:|---:|---:|"
-declare -A bw us
+header="| bytes |"
+for c in "${configs[@]}"; do header+=" $c, nonblocking | $c, blocking |"; done
+echo "$header"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
+declare -A cell best_us
 for i in 0 1 2; do
   for ((r = 0; r < runs; r++)); do
-    while read -r bytes b u; do
-      if [ -z "${bw[$i,$bytes]:-}" ] || /usr/bin/python3 -c "import sys; sys.exit(0 if $b > ${bw[$i,$bytes]} else 1)"; then
-        bw[$i,$bytes]=$b
-        us[$i,$bytes]=$u
+    while read -r bytes kind u b; do
+      key=$i,$kind,$bytes
+      if [ -z "${best_us[$key]:-}" ] || /usr/bin/python3 -c "import sys; sys.exit(0 if $u < ${best_us[$key]} else 1)"; then
+        best_us[$key]=$u
+        cell[$key]="$u ($b)"
       fi
-    done < <(launch "$i" "$work/allreduce_bw" 16 0.3 |
+    done < <(launch "$i" "$work/allreduce_bw" 16 0.5 |
              /usr/bin/python3 -c 'import sys, json
 for l in sys.stdin:
-    r = json.loads(l); print(r["bytes"], r["busbw_GBps"], r["us_per_call"])')
+    r = json.loads(l)
+    for k in ("nonblocking", "blocking"):
+        print(r["bytes"], k, r[k + "_us"], r[k + "_busbw_GBps"])')
   done
 done
 for bytes in 4096 16384 65536 262144 1048576 4194304 16777216; do
-  echo "| $bytes | ${bw[0,$bytes]} (${us[0,$bytes]}) | ${bw[1,$bytes]} (${us[1,$bytes]}) | ${bw[2,$bytes]} (${us[2,$bytes]}) |"
+  row="| $bytes |"
+  for i in 0 1 2; do row+=" ${cell[$i,nonblocking,$bytes]} | ${cell[$i,blocking,$bytes]} |"; done
+  echo "$row"
 done
 
 # Training: a latency-bound model (softmax, 330 parameters: one small allreduce per step) and a
