@@ -4,6 +4,7 @@
 # namespace: both ends of the veth pair are created inside the two namespaces and the
 # addresses exist only there, with no route anywhere else.
 #
+#   require_cluster_tools      installs iproute2 if needed (root), else fails the test
 #   cluster_privilege_problem  prints why namespaces cannot be made here (empty: they can)
 #   make_hosts DIR             makes hosts h1 and h2, a hostfile DIR/hostfile (2 slots each),
 #                              node-local folders DIR/hosts/HOST/local (seen as DIR/local),
@@ -25,15 +26,34 @@ cluster_host_address() {  # cluster_host_address HOST
   echo "$CLUSTER_SUBNET_PREFIX.${1#h}"
 }
 
+# cluster_tools_missing: prints the commands the fixture needs that are not installed.
+cluster_tools_missing() {
+  local c missing=()
+  for c in ip nsenter unshare mount; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
+  echo "${missing[*]}"
+}
+
+# require_cluster_tools: installs iproute2 when ip is missing (root with apt-get, through
+# scripts/install-deps.sh); fails the test when a tool is still missing.
+require_cluster_tools() {
+  local missing
+  missing=$(cluster_tools_missing)
+  if [ -n "$missing" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "installing iproute2 (missing: $missing)"
+    "$CLUSTER_LIB_DIR/../../scripts/install-deps.sh" iproute2 util-linux mount >/dev/null 2>&1 || true
+    missing=$(cluster_tools_missing)
+  fi
+  [ -z "$missing" ] || { echo "FAIL: the emulated hosts need $missing (apt-get install iproute2 util-linux mount)" >&2; exit 1; }
+}
+
+# cluster_privilege_problem: prints why namespaces cannot be made here (empty: they can).
 cluster_privilege_problem() {
   local probe=dpt$$probe
-  if ! command -v ip >/dev/null || ! command -v unshare >/dev/null; then
-    echo "ip (iproute2) or unshare (util-linux) is missing"
-  elif ! ip netns add "$probe" 2>/dev/null; then
-    echo "cannot create a network namespace (ip netns add needs root or CAP_SYS_ADMIN + CAP_NET_ADMIN; running as uid $(id -u))"
-  elif ! ip netns exec "$probe" unshare --uts --mount --propagation private -- true 2>/dev/null; then
+  if ! ip netns add "$probe" 2>/dev/null; then
+    echo "cannot create a network namespace (ip netns add needs root, or CAP_SYS_ADMIN and CAP_NET_ADMIN; running as uid $(id -u))"
+  elif ! nsenter --net="/run/netns/$probe" unshare --uts --mount --propagation private -- true 2>/dev/null; then
     ip netns del "$probe" 2>/dev/null || true
-    echo "cannot create UTS and mount namespaces (unshare --uts --mount failed; a container without CAP_SYS_ADMIN?)"
+    echo "cannot enter a network namespace or create UTS and mount namespaces (nsenter/unshare failed: a container without CAP_SYS_ADMIN?)"
   else
     ip netns del "$probe"
   fi

@@ -1,8 +1,8 @@
 # A two-node Slurm cluster on the emulated hosts of cluster_lib.sh (source that first, then
 # make_hosts): slurmctld on h1, one slurmd per host with its own NodeName (h1, h2) and
-# NodeAddr (its test address), both inside their host's namespaces; munged runs once and is
-# shared through its socket file, which every host sees on the shared filesystem (as every
-# node of a real cluster runs munged with the same key). The daemons use Slurm's standard
+# NodeAddr (its test address), both inside their host's namespaces; munged runs once (on h1)
+# and is shared through its socket file, which every host sees on the shared filesystem (as
+# every node of a real cluster runs munged with the same key). The daemons use Slurm's standard
 # ports: they listen only inside the test's namespaces, where nothing else runs. TmpFS is in
 # each host's node-local folder: the PMIx plugin makes per-step folders there that two nodes
 # must not share.
@@ -21,7 +21,8 @@ start_slurm_cluster() {
   for host in "${CLUSTER_HOSTS[@]}"; do
     mkdir -p "$d/spool/slurmd.$host" "$DPTRAIN_CLUSTER_DIR/hosts/$host/local/slurm-tmp"
   done
-  start_munge "$d" || return 1
+  # munged on h1 too, so that it ends with the hosts even if this shell is killed outright.
+  start_munge "$d" run_on h1 || return 1
   # What slurmd sees of this machine; both emulated nodes share it (CPUs are oversubscribed).
   hardware=$(slurmd -C | head -1 | sed 's/^NodeName=[^ ]* //')
   {

@@ -7,10 +7,12 @@
 #     naming the rank and h2; a rank that stalls on h2 is named with its host by the others.
 #  4. A data file that exists on h1 only (node-local folder): one message naming the file, the
 #     rank and host h2.
-# Exits 77 (CTest: skipped) only when namespaces cannot be made here (no privilege).
+# Exits 77 (CTest: skipped) only when namespaces cannot be made here (no privilege); a missing
+# tool is installed (iproute2) or fails the test.
 source "$(dirname "$0")/../e2e/lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"
 
+require_cluster_tools
 problem=$(cluster_privilege_problem)
 if [ -n "$problem" ]; then
   echo "SKIP: two emulated hosts need network, UTS and mount namespaces: $problem"
@@ -33,8 +35,8 @@ pass "hosts h1 ($(cluster_host_address h1)) and h2 ($(cluster_host_address h2)) 
 "$DPTRAIN" gen --out "$WORK/data.h5" --rows 1001 --features 13 --classes 4 --noise 0.5 --seed 7 >/dev/null
 softmax=(train --data "$WORK/data.h5" --model softmax --epochs 4 --batch 64 --lr 0.5 --seed 3 --progress off)
 mlp=(train --data "$WORK/data.h5" --model mlp:24,12 --epochs 3 --batch 32 --lr 0.1 --seed 3 --progress off)
-run_on h1 "$MPIEXEC" -np 1 "$DPTRAIN" "${softmax[@]}" --threads 1 --checkpoint "$WORK/softmax-1x1.h5" >/dev/null
-run_on h1 "$MPIEXEC" -np 1 "$DPTRAIN" "${mlp[@]}" --threads 1 --checkpoint "$WORK/mlp-1x1.h5" >/dev/null
+run_on h1 timeout 120 "$MPIEXEC" -np 1 "$DPTRAIN" "${softmax[@]}" --threads 1 --checkpoint "$WORK/softmax-1x1.h5" >/dev/null
+run_on h1 timeout 120 "$MPIEXEC" -np 1 "$DPTRAIN" "${mlp[@]}" --threads 1 --checkpoint "$WORK/mlp-1x1.h5" >/dev/null
 
 out=$(cluster_mpirun -np 4 "$DPTRAIN" "${softmax[@]}" --threads 1 --checkpoint "$WORK/softmax-2x2.h5" 2>&1) ||
   { echo "$out"; fail "softmax on 2 hosts x 2 ranks failed"; }

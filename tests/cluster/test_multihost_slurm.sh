@@ -5,12 +5,14 @@
 #     in the run layout report, a model equal to 1 rank x 1 thread, one metrics line per epoch.
 #  2. Preemption: `scontrol requeue` of a running two-node job; it starts again, resumes from
 #     its checkpoint (epoch 1 runs once) and completes.
-# Exits 77 (CTest: skipped) only when namespaces cannot be made here (no privilege).
+# Exits 77 (CTest: skipped) only when namespaces cannot be made here (no privilege); a missing
+# tool is installed (iproute2) or fails the test.
 # KEEP_WORK=1 keeps the job outputs and daemon logs (the path is printed at the end).
 source "$(dirname "$0")/../e2e/lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"
 source "$(dirname "$0")/cluster_slurm.sh"
 
+require_cluster_tools
 problem=$(cluster_privilege_problem)
 if [ -n "$problem" ]; then
   echo "SKIP: two emulated hosts need network, UTS and mount namespaces: $problem"
@@ -47,4 +49,4 @@ pass "two-node Slurm cluster up in $((SECONDS - start)) s: $(run_on h1 sinfo -h 
 # Open MPI inside the jobs: TCP between the hosts, over the test interface only (sbatch passes
 # the environment on to the job, srun to the ranks).
 export OMPI_MCA_btl=tcp,self OMPI_MCA_btl_tcp_if_include=$CLUSTER_IFACE
-run_on h1 timeout 400 bash "$CLUSTER_LIB_DIR/slurm_jobs.sh" "$WORK"
+run_on h1 timeout 300 bash "$CLUSTER_LIB_DIR/slurm_jobs.sh" "$WORK"

@@ -20,14 +20,16 @@ free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_munge DIR: munged with a new key, socket DIR/munge/munge.socket.2, logs in DIR/log.
+# start_munge DIR [LAUNCHER...]: munged with a new key, socket DIR/munge/munge.socket.2, logs
+# in DIR/log; started through LAUNCHER when given (e.g. a command that enters a namespace).
 start_munge() {
   local d=$1
+  shift
   mkdir -p "$d/munge" "$d/log"
   # munged refuses a socket whose folders others cannot traverse (mktemp -d makes 0700).
   chmod go+x "$(dirname "$d")" "$d" "$d/munge"
   mungekey --create --keyfile="$d/munge/munge.key" >/dev/null
-  munged --foreground --key-file="$d/munge/munge.key" --socket="$d/munge/munge.socket.2" \
+  "$@" munged --foreground --key-file="$d/munge/munge.key" --socket="$d/munge/munge.socket.2" \
     --pid-file="$d/munge/munged.pid" --log-file="$d/log/munged.log" \
     --seed-file="$d/munge/munged.seed" >"$d/log/munged.out" 2>&1 &
   CLUSTER_PIDS+=($!)
