@@ -26,32 +26,15 @@ start_slurm_cluster() {
   # What slurmd sees of this machine; both emulated nodes share it (CPUs are oversubscribed).
   hardware=$(slurmd -C | head -1 | sed 's/^NodeName=[^ ]* //')
   {
+    slurm_conf_common "$d"
     cat <<CONF
 ClusterName=dptrain-multihost
 SlurmctldHost=h1($(cluster_host_address h1))
 SlurmctldPort=6817
 SlurmdPort=6818
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$d/munge/munge.socket.2
-StateSaveLocation=$d/state
-SlurmdSpoolDir=$d/spool/slurmd.%n
 TmpFS=$DPTRAIN_CLUSTER_DIR/local/slurm-tmp
-SlurmctldPidFile=$d/slurmctld.pid
 SlurmdPidFile=$d/slurmd.%n.pid
-SlurmctldLogFile=$d/log/slurmctld.log
 SlurmdLogFile=$d/log/slurmd.%n.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SchedulerType=sched/builtin
-MpiDefault=pmix
-MailProg=/bin/true
-ReturnToService=2
-JobRequeue=1
 CONF
     for host in "${CLUSTER_HOSTS[@]}"; do
       echo "NodeName=$host NodeAddr=$(cluster_host_address "$host") $hardware"
@@ -80,7 +63,7 @@ CONF
 
 stop_slurm_cluster() {
   [ -n "$SLURM_CLUSTER_DIR" ] || return 0
-  local jobs i pid
+  local jobs i
   jobs=$(run_on h1 timeout 5 squeue -h -o %A 2>/dev/null | sort -u | tr '\n' ' ' || true)
   if [ -n "${jobs// /}" ]; then
     run_on h1 timeout 5 scancel $jobs 2>/dev/null || true
@@ -89,12 +72,6 @@ stop_slurm_cluster() {
       sleep 0.2
     done
   fi
-  for pid in "${CLUSTER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${CLUSTER_PIDS[@]}"; do
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  CLUSTER_PIDS=()
+  stop_daemons
   SLURM_CLUSTER_DIR=""
 }

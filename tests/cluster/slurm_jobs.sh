@@ -37,19 +37,7 @@ jid=$(RUN_DIR=$WORK/run-b sbatch --parsable --job-name=b --nodes=2 --ntasks-per-
       --lr 0.02 --seed 4)
 wait_for_text "$out" '^epoch 2/' 150 || fail "job b: epoch 2 never finished"
 scontrol requeue "$jid"
-deadline=$((SECONDS + 60))
-state=""
-while [ $SECONDS -lt $deadline ]; do
-  state=$(job_field "$jid" JobState)
-  [ "$state" = PENDING ] && { scontrol update JobId="$jid" StartTime=now; break; }
-  [ "$state" = COMPLETED ] && fail "job b completed before it was requeued: make the run longer"
-  sleep 0.1
-done
-[ "$state" = PENDING ] || fail "job b: never requeued (state $state)"
-state=$(wait_job_done "$jid" 200) || fail "job b: did not finish ($state)"
-[ "$(job_field "$jid" JobState)" = COMPLETED ] || fail "job b: state $(job_field "$jid" JobState)"
-[ "$(job_field "$jid" ExitCode)" = "0:0" ] || fail "job b: ExitCode $(job_field "$jid" ExitCode)"
-[ "$(job_field "$jid" Restarts)" = 1 ] || fail "job b: Restarts $(job_field "$jid" Restarts), expected 1"
+expect_requeued_then_completed "$jid" b
 grep -q 'checkpoint saved' "$out" || fail "job b: no 'checkpoint saved' (exit 75) in the output"
 grep -q '^epoch 6/6' "$out" || fail "job b: never reached epoch 6/6"
 firsts=$(grep -c '^epoch 1/6' "$out" || true)

@@ -44,6 +44,33 @@ start_munge() {
   done
 }
 
+# slurm_conf_common DIR: the slurm.conf lines every test cluster shares: root daemons, munge
+# through DIR's munged, state, spool and controller files in DIR, no cgroups, PMIx, requeue.
+# The caller adds the cluster name, host, ports, TmpFS, slurmd files and nodes.
+slurm_conf_common() {
+  local d=$1
+  cat <<CONF
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$d/munge/munge.socket.2
+StateSaveLocation=$d/state
+SlurmdSpoolDir=$d/spool/slurmd.%n
+SlurmctldPidFile=$d/slurmctld.pid
+SlurmctldLogFile=$d/log/slurmctld.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerType=sched/builtin
+MpiDefault=pmix
+MailProg=/bin/true
+ReturnToService=2
+JobRequeue=1
+CONF
+}
+
 start_cluster() {
   CLUSTER_DIR=$1
   local d=$CLUSTER_DIR
@@ -56,35 +83,20 @@ start_cluster() {
   [ "$slurmd_port" != "$ctld_port" ] || slurmd_port=$((ctld_port + 1))
   # The node's real CPUs, sockets and memory, as slurmd itself sees them.
   hardware=$(slurmd -C | head -1 | sed 's/^NodeName=[^ ]* //')
-  cat >"$d/slurm.conf" <<CONF
+  {
+    slurm_conf_common "$d"
+    cat <<CONF
 ClusterName=dptrain-test
 SlurmctldHost=localhost
 SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$d/munge/munge.socket.2
-StateSaveLocation=$d/state
-SlurmdSpoolDir=$d/spool/slurmd.%n
 TmpFS=$d/tmp
-SlurmctldPidFile=$d/slurmctld.pid
 SlurmdPidFile=$d/slurmd.pid
-SlurmctldLogFile=$d/log/slurmctld.log
 SlurmdLogFile=$d/log/slurmd.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SchedulerType=sched/builtin
-MpiDefault=pmix
-MailProg=/bin/true
-ReturnToService=2
-JobRequeue=1
 NodeName=localhost NodeAddr=127.0.0.1 $hardware
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
+  } >"$d/slurm.conf"
   export SLURM_CONF=$d/slurm.conf
   slurmctld -D -i -f "$SLURM_CONF" >"$d/log/slurmctld.out" 2>&1 &
   CLUSTER_PIDS+=($!)
@@ -117,6 +129,12 @@ stop_cluster() {
       done
     fi
   fi
+  stop_daemons
+  CLUSTER_DIR=""
+}
+
+# stop_daemons: TERM to every daemon in CLUSTER_PIDS, KILL to any still there after 5 s.
+stop_daemons() {
   local pid
   for pid in "${CLUSTER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${CLUSTER_PIDS[@]}"; do
@@ -125,7 +143,6 @@ stop_cluster() {
     wait "$pid" 2>/dev/null || true
   done
   CLUSTER_PIDS=()
-  CLUSTER_DIR=""
 }
 
 # job_field JOBID FIELD : one field of `scontrol show job` (first array task for an array).
@@ -146,6 +163,24 @@ wait_job_done() {
   done
   echo "timeout ($states)"
   return 1
+}
+
+# expect_requeued_then_completed JOBID NAME : after the caller interrupted job JOBID (requeue,
+# USR1): the job must be requeued (it is released at once: Slurm holds a requeued job about
+# two minutes), start again and complete with exit code 0 and one restart. Uses fail/pass.
+expect_requeued_then_completed() {
+  local jid=$1 name=$2 state="" deadline=$((SECONDS + 60))
+  while [ $SECONDS -lt $deadline ]; do
+    state=$(job_field "$jid" JobState)
+    [ "$state" = PENDING ] && { scontrol update JobId="$jid" StartTime=now; break; }
+    [ "$state" = COMPLETED ] && fail "job $name completed before it was interrupted: make the run longer"
+    sleep 0.1
+  done
+  [ "$state" = PENDING ] || fail "job $name: never requeued (state $state)"
+  state=$(wait_job_done "$jid" 180) || fail "job $name: did not finish ($state)"
+  [ "$(job_field "$jid" JobState)" = COMPLETED ] || fail "job $name: state $(job_field "$jid" JobState)"
+  [ "$(job_field "$jid" ExitCode)" = "0:0" ] || fail "job $name: ExitCode $(job_field "$jid" ExitCode)"
+  [ "$(job_field "$jid" Restarts)" = 1 ] || fail "job $name: Restarts $(job_field "$jid" Restarts), expected 1"
 }
 
 # wait_for_text FILE REGEX SECONDS : until FILE contains a line matching REGEX.
