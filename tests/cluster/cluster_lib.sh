@@ -48,15 +48,18 @@ require_cluster_tools() {
 
 # cluster_privilege_problem: prints why namespaces cannot be made here (empty: they can).
 cluster_privilege_problem() {
-  local probe=dpt$$probe
+  local probe=dpt$$probe folder
+  folder=$(mktemp -d)
   if ! ip netns add "$probe" 2>/dev/null; then
     echo "cannot create a network namespace (ip netns add needs root, or CAP_SYS_ADMIN and CAP_NET_ADMIN; running as uid $(id -u))"
-  elif ! nsenter --net="/run/netns/$probe" unshare --uts --mount --propagation private -- true 2>/dev/null; then
-    ip netns del "$probe" 2>/dev/null || true
-    echo "cannot enter a network namespace or create UTS and mount namespaces (nsenter/unshare failed: a container without CAP_SYS_ADMIN?)"
   else
-    ip netns del "$probe"
+    # Everything enter_host.sh does: enter it, new UTS and mount namespaces, a hostname, a bind mount.
+    nsenter --net="/run/netns/$probe" unshare --uts --mount --propagation private -- \
+      /bin/sh -c 'hostname probe && mount --bind "$1" "$1"' probe "$folder" 2>/dev/null ||
+      echo "cannot enter a network namespace, or set a hostname or bind mount in new UTS and mount namespaces (nsenter/unshare/mount failed: a container without CAP_SYS_ADMIN?)"
+    ip netns del "$probe" 2>/dev/null || true
   fi
+  rmdir "$folder"
 }
 
 # Namespaces named dpt<PID>h<N> whose PID no longer runs: left by a run killed with SIGKILL.
@@ -127,13 +130,12 @@ run_on() {
 # Open MPI across both hosts: mpirun runs on h1 and starts its daemon on h2 through
 # rsh_agent.sh; the ranks talk TCP (plus self), only over the test interface, and so does
 # the daemons' out-of-band channel.
-CLUSTER_MPI_FLAGS=()
 cluster_mpirun() {
-  CLUSTER_MPI_FLAGS=(--hostfile "$DPTRAIN_CLUSTER_DIR/hostfile" --mca plm_rsh_agent "$CLUSTER_LIB_DIR/rsh_agent.sh"
-                     --mca btl tcp,self --mca btl_tcp_if_include "$CLUSTER_IFACE"
-                     --mca oob_tcp_if_include "$CLUSTER_IFACE" --allow-run-as-root --bind-to none)
+  local flags=(--hostfile "$DPTRAIN_CLUSTER_DIR/hostfile" --mca plm_rsh_agent "$CLUSTER_LIB_DIR/rsh_agent.sh"
+               --mca btl tcp,self --mca btl_tcp_if_include "$CLUSTER_IFACE"
+               --mca oob_tcp_if_include "$CLUSTER_IFACE" --allow-run-as-root --bind-to none)
   timeout "${CLUSTER_MPI_TIMEOUT:-120}" "$CLUSTER_LIB_DIR/enter_host.sh" h1 \
-    "${MPIEXEC:-mpirun}" "${CLUSTER_MPI_FLAGS[@]}" "$@"
+    "${MPIEXEC:-mpirun}" "${flags[@]}" "$@"
 }
 
 destroy_hosts() {
