@@ -6,6 +6,7 @@
 #
 #   require_cluster_tools      installs iproute2 if needed (root), else fails the test
 #   cluster_privilege_problem  prints why namespaces cannot be made here (empty: they can)
+#   skip_unless_hosts_can_be_made  both of the above; exit 77 (skip) without the privilege
 #   make_hosts DIR             makes hosts h1 and h2, a hostfile DIR/hostfile (2 slots each),
 #                              node-local folders DIR/hosts/HOST/local (seen as DIR/local),
 #                              a host table DIR/etc-hosts (each host's /etc/hosts)
@@ -60,6 +61,18 @@ cluster_privilege_problem() {
     ip netns del "$probe" 2>/dev/null || true
   fi
   rmdir "$folder"
+}
+
+# skip_unless_hosts_can_be_made: the start of every multi-host test: installs what is missing
+# (or fails), and exits 77 (CTest: skipped) with the reason where namespaces cannot be made.
+skip_unless_hosts_can_be_made() {
+  require_cluster_tools
+  local problem
+  problem=$(cluster_privilege_problem)
+  if [ -n "$problem" ]; then
+    echo "SKIP: two emulated hosts need network, UTS and mount namespaces: $problem"
+    exit 77
+  fi
 }
 
 # Namespaces named dpt<PID>h<N> whose PID no longer runs: left by a run killed with SIGKILL.

@@ -16,7 +16,7 @@ SLURM_CLUSTER_DIR=""
 
 start_slurm_cluster() {
   SLURM_CLUSTER_DIR=$1
-  local d=$1 host hardware state="" deadline
+  local d=$1 host hardware
   mkdir -p "$d/state" "$d/log"
   for host in "${CLUSTER_HOSTS[@]}"; do
     mkdir -p "$d/spool/slurmd.$host" "$DPTRAIN_CLUSTER_DIR/hosts/$host/local/slurm-tmp"
@@ -48,30 +48,12 @@ CONF
     run_on "$host" slurmd -D -f "$SLURM_CONF" -N "$host" >"$d/log/slurmd.$host.out" 2>&1 &
     CLUSTER_PIDS+=($!)
   done
-  local pid alive=1
-  deadline=$((SECONDS + 60))
-  while [ $SECONDS -lt $deadline ] && [ $alive = 1 ]; do
-    state=$(run_on h1 timeout 5 sinfo -h -N -o '%N=%T' 2>/dev/null | sort | tr '\n' ' ' || true)
-    [ "$state" = "h1=idle h2=idle " ] && return 0
-    for pid in "${CLUSTER_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || alive=0; done
-    sleep 0.2
-  done
-  echo "start_slurm_cluster: the nodes did not become idle (states: '$state'; daemons alive: $alive)" >&2
-  tail -n 20 "$d"/log/* >&2 || true
-  return 1
+  wait_nodes_idle "h1=idle h2=idle" run_on h1 || { tail -n 20 "$d"/log/* >&2 || true; return 1; }
 }
 
 stop_slurm_cluster() {
   [ -n "$SLURM_CLUSTER_DIR" ] || return 0
-  local jobs i
-  jobs=$(run_on h1 timeout 5 squeue -h -o %A 2>/dev/null | sort -u | tr '\n' ' ' || true)
-  if [ -n "${jobs// /}" ]; then
-    run_on h1 timeout 5 scancel $jobs 2>/dev/null || true
-    for i in $(seq 1 50); do
-      [ -z "$(run_on h1 timeout 5 squeue -h -o %A 2>/dev/null || true)" ] && break
-      sleep 0.2
-    done
-  fi
+  cancel_all_jobs run_on h1
   stop_daemons
   SLURM_CLUSTER_DIR=""
 }

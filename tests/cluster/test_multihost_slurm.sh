@@ -12,12 +12,7 @@ source "$(dirname "$0")/../e2e/lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"
 source "$(dirname "$0")/cluster_slurm.sh"
 
-require_cluster_tools
-problem=$(cluster_privilege_problem)
-if [ -n "$problem" ]; then
-  echo "SKIP: two emulated hosts need network, UTS and mount namespaces: $problem"
-  exit 77
-fi
+skip_unless_hosts_can_be_made
 missing=$(slurm_missing)
 if [ -n "$missing" ] && command -v apt-get >/dev/null; then
   echo "installing Slurm (missing: $missing)"

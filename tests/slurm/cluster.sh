@@ -103,32 +103,44 @@ CONF
   slurmd -D -f "$SLURM_CONF" -N localhost >"$d/log/slurmd.out" 2>&1 &
   CLUSTER_PIDS+=($!)
 
-  local state=""
-  deadline=$((SECONDS + 60))
+  wait_nodes_idle "localhost=idle" || { tail -n 20 "$d"/log/* >&2 || true; return 1; }
+}
+
+# wait_nodes_idle EXPECTED [LAUNCHER...]: until `sinfo` lists the nodes as EXPECTED (sorted
+# NAME=STATE pairs, space-separated, e.g. "h1=idle h2=idle"), 60 s at most; fails at once when
+# a daemon of CLUSTER_PIDS has died. Slurm commands run through LAUNCHER when given.
+wait_nodes_idle() {
+  local expected=$1 state="" pid deadline=$((SECONDS + 60))
+  shift
   while [ $SECONDS -lt $deadline ]; do
-    state=$(timeout 5 sinfo -h -o %T 2>/dev/null || true)
-    [ "$state" = idle ] && return 0
+    state=$("$@" timeout 5 sinfo -h -N -o '%N=%T' 2>/dev/null | sort | paste -sd ' ' || true)
+    [ "$state" = "$expected" ] && return 0
+    for pid in "${CLUSTER_PIDS[@]}"; do
+      kill -0 "$pid" 2>/dev/null || { echo "Slurm: a daemon (pid $pid) exited; nodes '$state'" >&2; return 1; }
+    done
     sleep 0.2
   done
-  echo "start_cluster: the node did not become idle within 60 s (state '$state')" >&2
-  tail -n 20 "$d"/log/* >&2 || true
+  echo "Slurm: the nodes did not become '$expected' within 60 s (they are '$state')" >&2
   return 1
+}
+
+# cancel_all_jobs [LAUNCHER...]: scancel every job and wait (20 s at most) until none is left.
+# Jobs go before the daemons: their slurmstepd processes are not children of slurmd and would
+# outlive it.
+cancel_all_jobs() {
+  local jobs i
+  jobs=$("$@" timeout 5 squeue -h -o %A 2>/dev/null | sort -u | tr '\n' ' ' || true)
+  [ -n "${jobs// /}" ] || return 0
+  "$@" timeout 5 scancel $jobs 2>/dev/null || true
+  for i in $(seq 1 100); do
+    [ -z "$("$@" timeout 5 squeue -h -o %A 2>/dev/null || true)" ] && break
+    sleep 0.2
+  done
 }
 
 stop_cluster() {
   [ -n "$CLUSTER_DIR" ] || return 0
-  if [ -n "${SLURM_CONF:-}" ] && [ ${#CLUSTER_PIDS[@]} -ge 3 ]; then
-    # Jobs first: their slurmstepd processes are not children of slurmd and would outlive it.
-    local jobs i
-    jobs=$(timeout 5 squeue -h -o %A 2>/dev/null | sort -u | tr '\n' ' ')
-    if [ -n "${jobs// /}" ]; then
-      timeout 5 scancel $jobs 2>/dev/null || true
-      for i in $(seq 1 100); do
-        [ -z "$(timeout 5 squeue -h -o %A 2>/dev/null)" ] && break
-        sleep 0.2
-      done
-    fi
-  fi
+  [ -z "${SLURM_CONF:-}" ] || [ ${#CLUSTER_PIDS[@]} -lt 3 ] || cancel_all_jobs
   stop_daemons
   CLUSTER_DIR=""
 }
