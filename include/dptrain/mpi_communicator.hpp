@@ -43,6 +43,8 @@ class MpiCommunicator : public Communicator {
 
   void set_stall_timeout(double seconds);
   std::string processor_name() const;
+  // "3", or "3 on host node07" when the ranks run on more than one host.
+  std::string rank_on_host(int rank) const;
 
  private:
   struct Impl;

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     if (rank == 0) {
       std::cout.flush();
       std::fprintf(stderr, "dptrain: error: %s%s\n", e.what(),
-                   comm.size() > 1 ? (" [rank " + std::to_string(e.failed_rank()) + "]").c_str() : "");
+                   comm.size() > 1 ? (" [rank " + comm.rank_on_host(e.failed_rank()) + "]").c_str() : "");
     }
     return 1;
   } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <thread>
@@ -68,6 +69,33 @@ struct MpiCommunicator::Impl {
   double stall_timeout_s = 300.0;
   std::vector<MPI_Request> pending;
   std::vector<const char*> pending_phases;
+  std::vector<std::string> hosts;  // every rank's host (MPI_Get_processor_name), in rank order
+  bool several_hosts = false;
+
+  // "3", or "3 on host node07" when the job spans several hosts: a failure report must say
+  // which machine to look at.
+  std::string rank_on_host(int r) const {
+    const bool known = several_hosts && r >= 0 && r < static_cast<int>(hosts.size());
+    return known ? std::to_string(r) + " on host " + hosts[r] : std::to_string(r);
+  }
+
+  // Gathered once at start, while every rank is alive: a stall report cannot ask a dead rank.
+  void gather_hosts() {
+    char name[MPI_MAX_PROCESSOR_NAME] = {};
+    int len = 0;
+    MPI_Get_processor_name(name, &len);
+    std::vector<char> all(static_cast<std::size_t>(size) * MPI_MAX_PROCESSOR_NAME);
+    MPI_Request request;
+    check(MPI_Iallgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
+                         MPI_CHAR, comm, &request),
+          "MPI_Iallgather");
+    wait(request, "host names");
+    for (int r = 0; r < size; ++r) {
+      const char* h = all.data() + static_cast<std::size_t>(r) * MPI_MAX_PROCESSOR_NAME;
+      hosts.emplace_back(h, strnlen(h, MPI_MAX_PROCESSOR_NAME));
+      several_hosts = several_hosts || hosts.back() != hosts.front();
+    }
+  }
 
   // Waits for `request`, polling; past the stall timeout, reports and aborts the job:
   // a peer that never arrives cannot be recovered from inside MPI.
@@ -119,13 +147,13 @@ struct MpiCommunicator::Impl {
     }
     std::string missing;
     for (int q = 0; q < size; ++q)
-      if (!arrived[q]) missing += (missing.empty() ? "" : ", ") + std::to_string(q);
+      if (!arrived[q]) missing += (missing.empty() ? "" : ", ") + rank_on_host(q);
     // The lowest rank that is still alive reports; the others only abort.
     const bool reporter = std::find(arrived.begin(), arrived.end(), 1) - arrived.begin() == rank;
     if (reporter) std::fprintf(stderr,
-                 "dptrain: error: rank %d waited %.0f s in '%s' (--stall-timeout %.0f); rank(s) %s "
+                 "dptrain: error: rank %s waited %.0f s in '%s' (--stall-timeout %.0f); rank(s) %s "
                  "did not arrive (dead or stalled); aborting the job\n",
-                 rank, waited, phase, stall_timeout_s,
+                 rank_on_host(rank).c_str(), waited, phase, stall_timeout_s,
                  missing.empty() ? "(none found; the collective itself is stuck)" : missing.c_str());
     std::fflush(stderr);
     MPI_Abort(MPI_COMM_WORLD, kStallExitCode);
@@ -156,6 +184,7 @@ MpiCommunicator::MpiCommunicator(double stall_timeout_s) : impl_(std::make_uniqu
   MPI_Comm_rank(impl_->comm, &impl_->rank);
   MPI_Comm_size(impl_->comm, &impl_->size);
   impl_->stall_timeout_s = stall_timeout_s;
+  impl_->gather_hosts();
 }
 
 MpiCommunicator::~MpiCommunicator() {
@@ -270,6 +299,8 @@ void MpiCommunicator::recv(std::span<float> d, int source, const char* phase) {
                 " values from rank " + std::to_string(source) + ", received " +
                 std::to_string(count));
 }
+
+std::string MpiCommunicator::rank_on_host(int rank) const { return impl_->rank_on_host(rank); }
 
 std::string MpiCommunicator::processor_name() const {
   char name[MPI_MAX_PROCESSOR_NAME];
