@@ -1,16 +1,14 @@
 #include "serve/infer_service.hpp"
 
-#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "dptrain/clock.hpp"
 #include "dptrain/log.hpp"
 #include "serve/protocol.hpp"
 
 namespace dptrain::serve {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 Reply error_reply(int status, const std::string& reason, const std::string& message) {
   Reply reply;
@@ -44,7 +42,7 @@ bool InferService::unknown(const std::string& model_name, Reply& reply) const {
 }
 
 Reply InferService::infer(const std::string& model_name, std::string_view body) {
-  const auto start = Clock::now();
+  const double start = now_seconds();
   ++in_flight_;
   const std::shared_ptr<void> answered(nullptr, [this](void*) { --in_flight_; });
   Reply reply;
@@ -80,7 +78,7 @@ Reply InferService::infer(const std::string& model_name, std::string_view body) 
   } catch (const std::exception& e) {
     return error_reply(500, "internal", std::string("scoring failed: ") + e.what());
   }
-  metrics_.observe_latency(std::chrono::duration<double>(Clock::now() - start).count());
+  metrics_.observe_latency(now_seconds() - start);
   return reply;
 }
 

@@ -15,7 +15,8 @@ using nlohmann::json;
 constexpr const char* kProbabilities = "probabilities";
 constexpr const char* kPredictions = "predictions";
 
-// JSON text; invalid UTF-8 (which may reach an error message from a request) is replaced.
+// JSON on the wire, compact (not dptrain's file layout of to_json_line); invalid UTF-8, which a
+// request can carry into an error message, is replaced instead of throwing.
 std::string text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 [[noreturn]] void bad(const std::string& message) { throw RequestError(400, message); }
