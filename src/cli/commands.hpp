@@ -19,6 +19,7 @@ void add_bench_command(CLI::App& app, Runner& run);
 void add_eval_command(CLI::App& app, Runner& run);
 void add_predict_command(CLI::App& app, Runner& run);
 void add_inspect_command(CLI::App& app, Runner& run);
+void add_compare_command(CLI::App& app, Runner& run);
 
 // OMP_NUM_THREADS if set and positive, else 1: the default of every --threads option.
 int default_thread_count();

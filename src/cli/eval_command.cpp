@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "eval_gates.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/evaluation.hpp"
 #include "dptrain/json.hpp"
@@ -14,6 +15,7 @@ struct EvalCommandOptions {
   std::string data;
   bool json = false;
   double stall_timeout = 300;
+  EvalGates gates;  // --fail-under, --fail-over, --junit
 };
 
 }  // namespace
@@ -38,19 +40,22 @@ void add_eval_command(CLI::App& app, Runner& run) {
   cmd->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective before aborting the job (0: forever)")
       ->capture_default_str();
+  c->gates.add_options(*cmd);
   cmd->callback([&run, c] {
     run = [c](MpiCommunicator& comm) {
       EvalOptions o = c->eval;
       comm.set_stall_timeout(c->stall_timeout);
+      if (const int usage = c->gates.parse(comm)) return usage;
       run_agreed(comm, [&] { o.data.files = expand_file_list(c->data); });
       const EvalResult r = evaluate(o, comm);
-      if (comm.rank() != 0) return 0;
+      const EvalGateOutcome gates = c->gates.check(comm, r, {o.model, o.data.files, comm.size(), o.threads});
+      if (comm.rank() != 0) return gates.exit_code;
       if (c->json) {
         Json report = {{"model", o.model}, {"model_description", r.spec.describe()}, {"data", o.data.files},
                        {"ranks", comm.size()}, {"threads", o.threads}, {"seconds", r.seconds}};
         report.update(to_json_value(r.metrics));
         std::cout << to_json_line(report) << std::endl;
-        return 0;
+        return gates.report(true);
       }
       std::cout << "model     " << o.model << " (" << r.spec.describe() << ")\n";
       std::cout << "data      ";
@@ -58,7 +63,7 @@ void add_eval_command(CLI::App& app, Runner& run) {
       std::cout << "  (" << comm.size() << " rank(s) x " << o.threads << " thread(s), " << std::fixed
                 << std::setprecision(3) << r.seconds << " s)\n"
                 << format_table(r.metrics) << std::flush;
-      return 0;
+      return gates.report(false);
     };
   });
 }

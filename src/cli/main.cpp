@@ -56,12 +56,14 @@ int main(int argc, char** argv) {
   cli::add_eval_command(app, run);
   cli::add_predict_command(app, run);
   cli::add_inspect_command(app, run);
+  cli::add_compare_command(app, run);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // Every rank parses the same command line, so every rank gets here; one prints.
-    if (rank == 0) return app.exit(e);
+    // Every rank parses the same command line, so every rank gets here; one prints, and all
+    // exit with the same code: 0 for --help/--version, 2 (usage error) otherwise.
+    if (rank == 0) app.exit(e);
     return e.get_exit_code() == 0 ? 0 : 2;
   }
 
