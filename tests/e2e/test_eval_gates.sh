@@ -36,13 +36,13 @@ once() {
 for np in 1 2 3; do
   eval_codes "$np" pass$np --fail-under accuracy=0.5,f1_macro=0.4,recall.0=0.1 --fail-over loss=5
   expect_codes pass$np "$np" 0
-  once pass$np "^dptrain: PASS: accuracy = $accuracy >= 0\.5 \(--fail-under accuracy=0\.5\)$"
+  once pass$np "^dptrain: PASS: accuracy = ${accuracy}[0-9]* >= 0\.5 \(--fail-under accuracy=0\.5\)$"
   once pass$np '^dptrain: PASS: loss = [0-9.]+ <= 5 \(--fail-over loss=5\)$'
   pass "np=$np: thresholds met, exit 0 on every rank"
 
   eval_codes "$np" under$np --fail-under accuracy=0.999,f1_macro=0.4
   expect_codes under$np "$np" 1
-  once under$np "^dptrain: FAIL: accuracy = $accuracy is under 0\.999 \(--fail-under accuracy=0\.999\)$"
+  once under$np "^dptrain: FAIL: accuracy = ${accuracy}[0-9]* is under 0\.999 \(--fail-under accuracy=0\.999\)$"
   once under$np '^dptrain: PASS: f1_macro = '
   pass "np=$np: accuracy under 0.999, exit 1 on every rank"
 
@@ -91,9 +91,11 @@ assert names[3:] == ["class 0", "class 1", "class 2", "class 3"], names
 failures = [c for c in cases if c.find("failure") is not None]
 assert len(failures) == 1 and failures[0].get("name") == "accuracy >= 0.999"
 msg = failures[0].find("failure").get("message")
-assert msg == f"accuracy = {sys.argv[2]} is under 0.999 (--fail-under accuracy=0.999)", msg
+value = msg.split(" ")[2]
+assert abs(float(value) - float(sys.argv[2])) < 1e-8, msg
+assert msg == f"accuracy = {value} is under 0.999 (--fail-under accuracy=0.999)", msg
 props = {p.get("name"): p.get("value") for p in suite.find("properties")}
-assert props["ranks"] == "3" and props["accuracy"] == sys.argv[2], props
+assert props["ranks"] == "3" and abs(float(props["accuracy"]) - float(sys.argv[2])) < 1e-8, props
 support = sum(float({p.get("name"): p.get("value") for p in c.find("properties")}["support"]) for c in cases[3:])
 assert support == 1001, support
 for c in cases[3:]:
