@@ -23,6 +23,9 @@ void add_inspect_command(CLI::App& app, Runner& run);
 // OMP_NUM_THREADS if set and positive, else 1: the default of every --threads option.
 int default_thread_count();
 
+// --stall-timeout: a finite number of seconds >= 0 (0: wait forever); -1 or nan is a usage error.
+CLI::Validator stall_timeout_seconds();
+
 // Runs `work` on rank 0 only (file writers), agreeing on the outcome.
 int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work);
 

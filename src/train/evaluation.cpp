@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "dptrain/checkpoint.hpp"
+#include "dptrain/data_agreement.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/trainer.hpp"
 
@@ -305,13 +306,18 @@ EvalResult evaluate(const EvalOptions& o, Communicator& comm) {
   const double t0 = now();
   EvalResult result;
   MetricSums sums;
+  Checkpoint model;
+  DataDescription desc;
   run_agreed(comm, [&] {
     if (o.threads < 1) throw ConfigError("--threads must be at least 1");
     if (o.block_rows < 1) throw ConfigError("--block-rows must be at least 1");
-    const Checkpoint model = load_checkpoint(o.model);
-    const DataDescription desc = describe_data(o.data);
+    model = load_checkpoint(o.model);
+    desc = describe_data(o.data);
     if (desc.rows == 0) throw DataError(o.data.files[0] + ": the dataset has no rows");
     check_model_matches_data(model.spec, o.model, desc, o.data);
+  });
+  agree_on_data(comm, o.data, desc, "data");
+  run_agreed(comm, [&] {
     result.spec = model.spec;
     sums = MetricSums(model.spec);
     Scorer scorer(model.spec, model.params, o.threads);

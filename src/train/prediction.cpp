@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "dptrain/checkpoint.hpp"
+#include "dptrain/data_agreement.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/evaluation.hpp"
 #include "dptrain/hdf5.hpp"
@@ -148,6 +149,8 @@ PredictReport predict_to_file(const PredictOptions& o, Communicator& comm) {
   PredictReport report;
   Checkpoint model;
   DataDescription desc;
+  DataOptions data = o.data;
+  data.labels_required = false;
   std::vector<float> outputs;  // this rank's shard, rows x outputs
   double read_s = 0, score_s = 0;
 
@@ -164,11 +167,12 @@ PredictReport predict_to_file(const PredictOptions& o, Communicator& comm) {
         throw ConfigError("--out " + o.out + ": folder " + folder.string() + " does not exist");
     }
     model = load_checkpoint(o.model);
-    DataOptions data = o.data;
-    data.labels_required = false;
     desc = describe_data(data);
     desc.label_cols = 0;  // predictions never read labels
     check_model_matches_data(model.spec, o.model, desc, data);
+  });
+  agree_on_data(comm, data, desc, "data");
+  run_agreed(comm, [&] {
     Scorer scorer(model.spec, model.params, o.threads);
     const ShardRange mine = shard_range(desc.rows, p, rank);
     const std::int64_t k = model.spec.outputs();
@@ -245,7 +249,7 @@ PredictReport predict_to_file(const PredictOptions& o, Communicator& comm) {
                 0, kGatherPhase);
   }
   if (auto failure = agree_on_failure(comm, error))
-    throw CollectiveFailure(failure->rank, failure->message);
+    throw CollectiveFailure(failure->rank, failure->message, failure->exit_code);
 
   std::vector<double> times = {read_s, score_s, now() - t1};
   comm.allreduce_max(times, "prediction timing");

@@ -1,9 +1,11 @@
 #include "dptrain/timeline.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 
+#include "dptrain/atomic_file.hpp"
 #include "dptrain/error.hpp"
 
 namespace dptrain {
@@ -34,15 +36,17 @@ void Timeline::write(const std::string& path, Communicator& comm) const {
   const auto all = comm.allgather(mine);
   run_agreed(comm, [&] {
     if (comm.rank() != 0) return;
+    errno = 0;
     std::ofstream out(path, std::ios::trunc);
-    if (!out) throw ConfigError("--timeline " + path + ": cannot open for writing");
+    if (!out) throw DataError("--timeline " + path + ": cannot open for writing: " + errno_text(errno));
     out << "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n";
     for (int r = 0; r < comm.size(); ++r)
       out << (r ? ",\n" : "") << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << r
           << ",\"args\":{\"name\":\"rank " << r << "\"}}";
     for (const auto& part : all) out << part;
     out << "\n]}\n";
-    if (!out) throw ConfigError("--timeline " + path + ": write failed");
+    out.close();
+    if (!out) throw DataError("--timeline " + path + ": writing failed: " + errno_text(errno));
   });
 }
 

@@ -17,6 +17,9 @@
 #include <sstream>
 
 #include "dptrain/checkpoint.hpp"
+#include "dptrain/data_agreement.hpp"
+#include "dptrain/output_paths.hpp"
+#include "dptrain/resume_cursor.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/fault.hpp"
 #include "dptrain/row_selection.hpp"
@@ -44,7 +47,8 @@ void reduce_or_fail(Communicator& comm, std::vector<double>& values,
   values.pop_back();
   if (failed) {
     auto f = agree_on_failure(comm, local_error);
-    throw CollectiveFailure(f ? f->rank : 0, f ? f->message : "unknown failure");
+    throw CollectiveFailure(f ? f->rank : 0, f ? f->message : "unknown failure",
+                            f ? f->exit_code : kExitRuntimeError);
   }
 }
 
@@ -162,7 +166,8 @@ namespace {
 
 [[noreturn]] void throw_agreed(Communicator& comm, const std::optional<std::string>& local_error) {
   auto f = agree_on_failure(comm, local_error);
-  throw CollectiveFailure(f ? f->rank : 0, f ? f->message : "unknown failure");
+  throw CollectiveFailure(f ? f->rank : 0, f ? f->message : "unknown failure",
+                          f ? f->exit_code : kExitRuntimeError);
 }
 
 std::string describe_signal(int sig) {
@@ -182,7 +187,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   const bool grad_sync = o.sync == "grad";
   std::optional<FaultPlan> fault;
   CheckpointSchedule schedule;
-  DataDescription desc;
+  DataDescription desc, vdesc;
   Shard shard;
   std::optional<Shard> val;
   DataOptions val_options = o.data;
@@ -211,7 +216,12 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       throw ConfigError("--checkpoint-every needs --checkpoint-dir");
     if (o.resume == "auto" && o.checkpoint_dir.empty())
       throw ConfigError("--resume auto needs --checkpoint-dir");
-    if (!o.checkpoint_dir.empty()) std::filesystem::create_directories(o.checkpoint_dir);
+    if (rank == 0) {  // rank 0 writes every output: check (or create) them before any work
+      if (!o.checkpoint_dir.empty()) prepare_output_folder(o.checkpoint_dir, "--checkpoint-dir");
+      for (const auto& [path, option] : {std::pair{o.checkpoint, "--checkpoint"}, {o.timeline, "--timeline"},
+                                         {o.metrics, "--metrics"}, {o.metrics_csv, "--metrics-csv"}})
+        if (!path.empty()) prepare_output_file(path, option);
+    }
     if (!(o.clip_norm >= 0)) throw ConfigError("--clip-norm must be >= 0 (0: off)");
     validate(o.optimizer);
     validate(o.schedule);
@@ -230,14 +240,20 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       throw ConfigError("--sync params needs at least one row per rank: " +
                         std::to_string(desc.rows) + " rows for " + std::to_string(p) +
                         " ranks; use fewer ranks or --sync grad");
-    shard = load_shard(o.data, desc, shard_range(desc.rows, p, rank));
     if (!o.val_files.empty()) {
-      const DataDescription vdesc = describe_data(val_options);
+      vdesc = describe_data(val_options);
       if (vdesc.cols != desc.cols)
         throw DataError(o.val_files[0] + ": validation data has " + std::to_string(vdesc.cols) +
                         " features; the training data has " + std::to_string(desc.cols));
-      val = load_shard(val_options, vdesc, shard_range(vdesc.rows, p, rank));
     }
+  });
+  // Every rank described the files on its own: agree on them before anything is sized by them.
+  agree_on_data(comm, o.data, desc, "training data");
+  if (!o.val_files.empty()) agree_on_data(comm, val_options, vdesc, "validation data");
+  run_agreed(comm, [&] {
+    shard = load_shard(o.data, desc, shard_range(desc.rows, p, rank));
+    if (fault) fault->fire(rank, FaultPlan::kDuringLoad);  // tests: a signal while data loads
+    if (!o.val_files.empty()) val = load_shard(val_options, vdesc, shard_range(vdesc.rows, p, rank));
     if (rank == 0) metrics.open(o.metrics, o.metrics_csv, o.config_text, !o.resume.empty());
   });
 
@@ -347,14 +363,12 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       *values = it->second;
     }
     optimizer->steps = c.optimizer_steps;
-    seed = c.seed;
+    const ResumeCursor cursor = resume_cursor(point->path, c, o.seed, B, steps, o.resume_reset_cursor);
+    if (!cursor.note.empty()) say(cursor.note);
+    seed = cursor.seed;
     global_step = c.global_step;
-    start_epoch = static_cast<int>(c.epoch) + 1;
-    start_step = c.epoch_step;
-    if (start_step >= steps) {
-      ++start_epoch;
-      start_step = 0;
-    }
+    start_epoch = cursor.start_epoch;
+    start_step = cursor.start_step;
     say("resumed from " + point->path + " at epoch " + std::to_string(start_epoch) + ", step " +
         std::to_string(start_step) + " (global step " + std::to_string(global_step) + ")");
   });
@@ -406,10 +420,12 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     c.global_step = global_step;
     c.seed = seed;
     c.data_rows = N;
+    c.global_batch = B;
     c.config = o.config_text;
     return c;
   };
 
+  std::string last_checkpoint;  // the newest checkpoint this run wrote
   // Writes the training state (rank 0 alone; the outcome is agreed). In params mode it is
   // called only right after an averaging, when every rank holds the same parameters.
   auto save_state = [&](int completed_epochs, std::int64_t epoch_step) {
@@ -421,6 +437,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
       prune_checkpoints(o.checkpoint_dir, o.keep_last);
       say("checkpoint " + path);
     });
+    last_checkpoint = o.checkpoint_dir.empty() ? "" : checkpoint_path(o.checkpoint_dir, completed_epochs, global_step);
     timeline.add("checkpoint", t_save, now());
   };
   report_run_layout(comm, {threads, shard.range, N, B});
@@ -432,7 +449,8 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   std::vector<double> io_max = {io_pending};
   comm.allreduce_max(io_max, "io time");
   io_pending = io_max[0];
-  StopSignal::clear();
+  // No StopSignal::clear() here: a signal that arrived while the data loaded is a pending
+  // stop, taken at the first step boundary.
 
   for (int epoch = start_epoch; epoch <= o.epochs; ++epoch) {
     const double t_epoch = now();
@@ -572,11 +590,16 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     // A stop is agreed by every rank at a step boundary (the flag travels in the reduction),
     // so every rank takes this branch at the same step. Some ranks may not have received the
     // signal themselves; they stop because a peer did.
-    const int stop_signal = StopSignal::signal_number() ? StopSignal::signal_number() : SIGTERM;
+    int stop_signal = StopSignal::signal_number();
     if (stopping) {
+      // The signal named and, without a checkpoint, the exit code (128 + signal) are agreed:
+      // ranks that got no signal themselves contribute 0.
+      std::vector<double> agreed_signal = {static_cast<double>(stop_signal)};
+      comm.allreduce_max(agreed_signal, "stop signal");
+      stop_signal = agreed_signal[0] > 0 ? static_cast<int>(agreed_signal[0]) : SIGTERM;
       if (o.progress && log && rank == 0) *log << "\r\033[K";
       say("stopping on " +
-          (StopSignal::requested() ? describe_signal(stop_signal) : "a signal received by another rank") +
+          (StopSignal::requested() ? describe_signal(StopSignal::signal_number()) : "a signal received by another rank") +
           " at epoch " + std::to_string(epoch) +
           ", step " + std::to_string(s) + " of " + std::to_string(steps));
       if (o.checkpoint_dir.empty()) say("warning: no --checkpoint-dir, so no checkpoint was written");
@@ -584,6 +607,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     if (stopping && s < steps) {
       save_state(epoch - 1, s);
       result.stop_signal = stop_signal;
+      result.stop_checkpoint = last_checkpoint;
       break;
     }
 
@@ -629,13 +653,14 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     // Training throughput: validation time is reported apart (val_s).
     report.samples_per_s = static_cast<double>(std::min(N, (steps - first_step) * B)) /
                            std::max(report.epoch_s - report.val_s, 1e-9);
-    if (rank == 0) {
-      if (log) {
-        if (o.progress) *log << "\r\033[K";
-        *log << format_report(report, o.epochs) << std::endl;
-      }
-      metrics.write(report);
+    if (rank == 0 && log) {
+      if (o.progress) *log << "\r\033[K";
+      *log << format_report(report, o.epochs) << std::endl;
     }
+    // A metrics line that cannot be written (full disk) fails the run on every rank.
+    run_agreed(comm, [&] {
+      if (rank == 0) metrics.write(report);
+    });
     result.epochs.push_back(report);
     const bool last_epoch = epoch == o.epochs;
     if (!o.checkpoint_dir.empty() &&
@@ -645,6 +670,7 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
     }
     if (stopping) {
       result.stop_signal = stop_signal;
+      result.stop_checkpoint = last_checkpoint;
       break;
     }
   }
@@ -653,7 +679,19 @@ TrainResult train(const TrainOptions& o, Communicator& comm, std::ostream* log) 
   if (!result.stop_signal) {
     run_agreed(comm, [&] {
       if (rank != 0 || o.checkpoint.empty()) return;
-      save_checkpoint(o.checkpoint, snapshot(o.epochs, 0));
+      const Checkpoint model = snapshot(o.epochs, 0);
+      try {
+        save_checkpoint(o.checkpoint, model);
+      } catch (const std::exception& e) {
+        // The run's result is not lost with its file: it goes next to the metrics instead.
+        const auto folder = [](const std::string& file) { return std::filesystem::path(file).parent_path().string(); };
+        std::vector<std::string> folders;
+        for (const auto& file : {o.metrics, o.metrics_csv, o.timeline})
+          if (!file.empty()) folders.push_back(folder(file));
+        if (!o.checkpoint_dir.empty()) folders.push_back(o.checkpoint_dir);
+        folders.push_back(".");
+        throw Error(keep_model_elsewhere(e.what(), o.checkpoint, model, folders));
+      }
       say("saved model to " + o.checkpoint);
     });
   }
