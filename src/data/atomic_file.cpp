@@ -94,8 +94,7 @@ void write_stream_atomically(const std::string& path, const std::function<void(s
     errno = 0;
     std::ofstream out(temp, std::ios::trunc | std::ios::binary);
     if (!out) throw DataError(path + ": cannot create the file: " + errno_text(errno));
-    write(out);
-    errno = 0;
+    write(out);  // a failed write(2) inside leaves its errno (ENOSPC...) for the check below
     out.flush();
     if (!out) throw DataError(path + ": writing failed: " + errno_text(errno));
     out.close();

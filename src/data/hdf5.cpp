@@ -17,9 +17,15 @@
 namespace dptrain {
 namespace {
 
-// HDF5 prints its own error stack by default; our exceptions say it better, once.
+// HDF5 prints its own error stack by default; our exceptions say it better, once. And HDF5
+// 1.10's exit handler closes files again that failed to close (a full disk) and crashes
+// (SIGSEGV in H5F__close_cb after the error was reported); every file here is closed by
+// RAII, so the handler is not needed. H5dont_atexit must be the first HDF5 call.
 struct SilenceHdf5 {
-  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+  SilenceHdf5() {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
 };
 void silence() { static SilenceHdf5 once; }
 

@@ -62,7 +62,7 @@ run_mpi 2 train --data "$WORK/vds.h5" --epochs 1 --progress off >"$WORK/vds.log"
 grep -q "100 training rows" "$WORK/vds.log" || { cat "$WORK/vds.log"; fail "virtual dataset: not 100 rows"; }
 pass "a virtual dataset with its sources present trains (100 rows)"
 mv "$WORK/src1.h5" "$WORK/src1.moved"
-expect_failure "vds-missing-source" \
+EXPECT_CODE=1 expect_failure "vds-missing-source" \
   "^dptrain: error: $WORK/vds.h5: dataset '/features' is a virtual dataset whose source file 'src1.h5' does not exist" \
   2 train --data "$WORK/vds.h5" --epochs 1 --progress off
 inspect_out=$("$DPTRAIN" inspect "$WORK/vds.h5" 2>&1 || true)

@@ -32,12 +32,12 @@ for cmd in resume eval predict; do
     eval) run=(eval --data "$WORK/d.h5" --model) ;;
     predict) run=(predict --data "$WORK/d.h5" --out "$WORK/p.h5" --model) ;;
   esac
-  expect_failure "extra-dims-$cmd" \
+  EXPECT_CODE=1 expect_failure "extra-dims-$cmd" \
     "^dptrain: error: .*$WORK/dims.h5: dataset '/params' is float32 \[$n, 8\]; expected float \[$n\]" 2 "${run[@]}" "$WORK/dims.h5"
-  expect_failure "int-params-$cmd" "^dptrain: error: .*$WORK/int.h5: dataset '/params' is int64 \[$n\]; expected float" \
+  EXPECT_CODE=1 expect_failure "int-params-$cmd" "^dptrain: error: .*$WORK/int.h5: dataset '/params' is int64 \[$n\]; expected float" \
     2 "${run[@]}" "$WORK/int.h5"
 done
-expect_failure "optimizer-dims" "^dptrain: error: .*$WORK/opt.h5: dataset '/optimizer/m' is float32 \[$n, 2\]" \
+EXPECT_CODE=1 expect_failure "optimizer-dims" "^dptrain: error: .*$WORK/opt.h5: dataset '/optimizer/m' is float32 \[$n, 2\]" \
   2 "${args[@]}" --resume "$WORK/opt.h5"
 code=0
 run_mpi 2 "${args[@]}" --resume "$WORK/dims.h5" >/dev/null 2>&1 || code=$?
@@ -47,8 +47,8 @@ pass "damaged checkpoints: exit 1 with the dataset's shape and type named, for t
 # The checksum covers the seed and the options: an edited attribute is refused.
 damaged "$WORK/ck/$ck" "$WORK/seed.h5" "f.attrs['seed'] = np.array([43], np.int64)"
 damaged "$WORK/ck/$ck" "$WORK/config.h5" "f.attrs['config'] = np.bytes_(b'lr=9\n')"
-expect_failure "edited-seed" "^dptrain: error: $WORK/seed.h5: checksum mismatch" 2 "${args[@]}" --resume "$WORK/seed.h5"
-expect_failure "edited-config" "^dptrain: error: $WORK/config.h5: checksum mismatch" 2 "${args[@]}" --resume "$WORK/config.h5"
+EXPECT_CODE=1 expect_failure "edited-seed" "^dptrain: error: $WORK/seed.h5: checksum mismatch" 2 "${args[@]}" --resume "$WORK/seed.h5"
+EXPECT_CODE=1 expect_failure "edited-config" "^dptrain: error: $WORK/config.h5: checksum mismatch" 2 "${args[@]}" --resume "$WORK/config.h5"
 
 # A user's backup without the step part, and a killed writer's temporary file (its pid is gone).
 mkdir -p "$WORK/ck2"

@@ -21,7 +21,7 @@ args=(train --data "$WORK/d.h5" --model softmax --batch 50 --progress off)
 
 # fill_leaving KIB : fill the tmpfs so that KIB KiB stay free.
 fill_leaving() {
-  rm -f "$MNT"/*
+  rm -rf "${MNT:?}"/*
   dd if=/dev/zero of="$MNT/filler" bs=1k count=$((64 - $1)) status=none
 }
 
@@ -38,7 +38,7 @@ pass "metrics on a full disk: exit 1 after $lines line(s), message names the fil
 
 # The final model on a full disk: the message names model.h5, not the temporary file.
 fill_leaving 4
-expect_failure "model-full-disk" "^dptrain: error: $MNT/model.h5: .*No space left on device \(ENOSPC\).*written to ./model.rescued.h5 instead" \
+EXPECT_CODE=1 expect_failure "model-full-disk" "^dptrain: error: $MNT/model.h5: .*No space left on device \(ENOSPC\).*written to ./model.rescued.h5 instead" \
   2 "${args[@]}" --model mlp:512 --epochs 1 --checkpoint "$MNT/model.h5"
 grep -q '\.tmp\.' "$WORK/model-full-disk.out" && fail "the message names the hidden temporary file"
 [ -z "$(ls -A "$MNT" | grep -v '^filler$')" ] || fail "files left on the full disk: $(ls -A "$MNT")"
@@ -46,14 +46,14 @@ pass "model on a full disk: user's file named, no temporary file left"
 
 # Checkpoints in a full folder, and predictions and converted data on a full disk.
 fill_leaving 4
-expect_failure "checkpoint-full-disk" "^dptrain: error: $MNT/ck/ckpt-e00001-s0000000004.h5: .*No space left on device \(ENOSPC\)" \
+EXPECT_CODE=1 expect_failure "checkpoint-full-disk" "^dptrain: error: $MNT/ck/ckpt-e00001-s0000000004.h5: .*No space left on device \(ENOSPC\)" \
   2 "${args[@]}" --model mlp:512 --epochs 1 --checkpoint-dir "$MNT/ck"
 run_mpi 1 "${args[@]}" --model mlp:512 --epochs 1 --checkpoint "$WORK/big.h5" >/dev/null
 "$DPTRAIN" gen --out "$WORK/many.h5" --rows 20000 --features 4 --classes 3 --seed 4 >/dev/null
 fill_leaving 4
-expect_failure "predict-full-disk" "^dptrain: error: $MNT/p.h5: .*No space left on device \(ENOSPC\)" \
+EXPECT_CODE=1 expect_failure "predict-full-disk" "^dptrain: error: $MNT/p.h5: .*No space left on device \(ENOSPC\)" \
   2 predict --model "$WORK/big.h5" --data "$WORK/many.h5" --out "$MNT/p.h5"
-expect_failure "predict-csv-full-disk" "^dptrain: error: $MNT/p.csv: .*No space left on device \(ENOSPC\)" \
+EXPECT_CODE=1 expect_failure "predict-csv-full-disk" "^dptrain: error: $MNT/p.csv: .*No space left on device \(ENOSPC\)" \
   2 predict --model "$WORK/big.h5" --data "$WORK/many.h5" --out "$MNT/p.csv"
 [ -z "$(ls -A "$MNT" | grep -v '^filler$')" ] || fail "files left on the full disk: $(ls -A "$MNT")"
 
@@ -68,11 +68,11 @@ for opt in --checkpoint --timeline --metrics --metrics-csv; do
   grep -q '^epoch 1/' "$WORK/ro$opt.out" && fail "$opt in a read-only folder: training ran before the error"
   pass "$opt in a read-only folder: refused before the first step (EROFS, exit 2)"
 done
-expect_failure "checkpoint-dir-read-only" \
+EXPECT_CODE=2 expect_failure "checkpoint-dir-read-only" \
   "^dptrain: error: --checkpoint-dir $WORK/ro/ck: cannot create the folder $WORK/ro/ck: Read-only file system \(EROFS\)" \
   2 "${args[@]}" --epochs 1 --checkpoint-dir "$WORK/ro/ck"
 touch "$WORK/plain-file"
-expect_failure "checkpoint-under-a-file" "^dptrain: error: --checkpoint $WORK/plain-file/model.h5: $WORK/plain-file exists and is not a folder" \
+EXPECT_CODE=2 expect_failure "checkpoint-under-a-file" "^dptrain: error: --checkpoint $WORK/plain-file/model.h5: $WORK/plain-file exists and is not a folder" \
   2 "${args[@]}" --epochs 1 --checkpoint "$WORK/plain-file/model.h5"
 run_mpi 2 "${args[@]}" --epochs 1 --timeline "$WORK/new/a/t.json" --metrics "$WORK/new/b/m.jsonl" \
   --checkpoint "$WORK/new/c/model.h5" --checkpoint-dir "$WORK/new/d" >/dev/null

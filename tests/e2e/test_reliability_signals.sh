@@ -74,7 +74,10 @@ code=0; wait "$pid" || code=$?
 pass "SIGTERM to plain mpirun: mpirun aborts the job and exits 1, as documented"
 
 # scripts/run-local.sh turns SIGTERM and a first Ctrl-C into SIGUSR1 for mpirun: exit 75.
+# Job control on (set -m): a background job of a script otherwise ignores SIGINT, as a
+# Ctrl-C in a terminal never would.
 export DPTRAIN
+set -m
 for sig in TERM INT; do
   "$SOURCE_DIR/scripts/run-local.sh" -n 2 -t 1 "${long[@]}" --checkpoint-dir "$WORK/ck-local-$sig" \
     >"$WORK/local-$sig.log" 2>&1 &
@@ -86,6 +89,7 @@ for sig in TERM INT; do
   [ -n "$ck" ] || fail "SIG$sig to run-local.sh: no checkpoint"
   pass "SIG$sig to scripts/run-local.sh: ranks checkpointed ($ck) and the launcher exits 75"
 done
+set +m
 
 # Resume with another --batch or --seed: refused (2) unless --resume-reset-cursor.
 DPTRAIN_FAULT="rank=0,step=10,kind=sigterm" run_mpi 2 "${args[@]}" --checkpoint-dir "$WORK/ck-r" >/dev/null 2>&1 || true
