@@ -1,11 +1,11 @@
 #include "config_file.hpp"
 
 #include <cerrno>
-#include <cstring>
 
 #include <filesystem>
 #include <fstream>
 
+#include "dptrain/atomic_file.hpp"
 #include "dptrain/error.hpp"
 
 namespace dptrain::cli {
@@ -18,7 +18,7 @@ void check_readable_toml(const std::string& path) {
   if (std::filesystem::is_directory(path, ec))
     throw ConfigError("--config " + path + ": is a folder; expected a TOML file");
   std::ifstream in(path);
-  if (!in) throw ConfigError("--config " + path + ": cannot open it (" + std::strerror(errno) + ")");
+  if (!in) throw ConfigError("--config " + path + ": cannot open it: " + errno_text(errno));
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     const auto eq = line.find('=');

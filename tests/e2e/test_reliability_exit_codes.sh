@@ -49,7 +49,7 @@ printf 'data = "%s"\nmodel = ["softmax", "linear"]\n' "$WORK/a.h5" >"$WORK/array
 expect_code config-array-one-value 2 "key 'model' takes one value; got 2" train --config "$WORK/array-model.toml"
 printf 'epochs = 1\n' >"$WORK/no-data.toml"
 expect_code config-without-data 2 "^dptrain: error: --data is required" train --config "$WORK/no-data.toml"
-expect_code config-missing 2 "^dptrain: error: --config $WORK/none.toml: cannot open it" train --config "$WORK/none.toml"
+expect_code config-missing 2 "^dptrain: error: --config $WORK/none.toml: cannot open it: No such file or directory \(ENOENT\)" train --config "$WORK/none.toml"
 
 # A TOML array for data is the list of files, not its last element.
 printf 'data = ["%s", "%s"]\nepochs = 1\nprogress = "off"\n' "$WORK/a.h5" "$WORK/b.h5" >"$WORK/array.toml"
