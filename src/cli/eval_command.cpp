@@ -37,6 +37,7 @@ void add_eval_command(CLI::App& app, Runner& run) {
   cmd->add_flag("--json", c->json, "Print one JSON object instead of the table");
   cmd->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective before aborting the job (0: forever)")
+      ->check(stall_timeout_seconds())
       ->capture_default_str();
   cmd->callback([&run, c] {
     run = [c](MpiCommunicator& comm) {
