@@ -32,8 +32,8 @@ expect_code no-subcommand 2 "A subcommand is required"
 expect_code stall-timeout-negative 2 "--stall-timeout: '-1' is not a number of seconds >= 0" "${train[@]}" --stall-timeout -1
 expect_code stall-timeout-nan 2 "'nan' is not a number of seconds >= 0" "${train[@]}" --stall-timeout nan
 expect_code stall-timeout-eval 2 "'-5' is not a number of seconds >= 0" eval --model x.h5 --data "$WORK/a.h5" --stall-timeout -5
-expect_code keep-last-zero 2 "--keep-last: Value 0 not in range 1" "${train[@]}" --keep-last 0
-expect_code keep-last-negative 2 "--keep-last: Value -1 not in range 1" "${train[@]}" --keep-last -1
+expect_code keep-last-zero 2 "--keep-last must be at least 1" "${train[@]}" --keep-last 0
+expect_code keep-last-negative 2 "--keep-last must be at least 1" "${train[@]}" --keep-last -1
 expect_code help 0 "" train --help
 expect_code version 0 "dptrain 0.1.0" --version
 
