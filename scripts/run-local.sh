@@ -18,13 +18,15 @@
 #   more than the CPUs:                 --oversubscribe --bind-to none (dptrain warns)
 # Plain `mpirun -np 2` would bind every rank to one core, so its threads would share it.
 # Do not pass --threads to dptrain yourself: this script passes --threads T and OMP_NUM_THREADS.
+# SIGTERM or Ctrl-C to this script stops train after a checkpoint with exit 75 (plain mpirun
+# would exit 1): see "Stop signals" below.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dptrain=${DPTRAIN:-$root/build/dptrain}
 ranks=${RANKS:-}
 threads=${THREADS:-}
 dry_run=0
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -74,6 +76,37 @@ echo "run-local.sh: $ranks rank(s) x $threads thread(s) on $cpus CPU(s)" >&2
 if [ "$dry_run" = 1 ]; then
   printf '%q ' "${command[@]}"
   echo
-else
-  exec "${command[@]}"
+  exit 0
 fi
+[ "$subcommand" = train ] || exec "${command[@]}"
+
+# Stop signals for train. mpirun treats its own SIGTERM and SIGINT as "abort the job": it
+# sends SIGTERM to the ranks, SIGKILL a second later, and exits 1 whatever they return. It
+# forwards SIGUSR1 unchanged and then returns the ranks' own code. So SIGTERM and a first
+# SIGINT (Ctrl-C) here become SIGUSR1 to mpirun: the ranks checkpoint and exit 75, and so
+# does this script. A second SIGINT aborts mpirun and exits 130. mpirun runs in its own
+# session (setsid) so that Ctrl-C reaches this script only, not mpirun directly.
+setsid "${command[@]}" </dev/null &
+mpirun_pid=$!
+signals=0 interrupts=0
+on_stop() {
+  signals=$((signals + 1))
+  [ "$1" = INT ] && interrupts=$((interrupts + 1))
+  if [ "$interrupts" -ge 2 ]; then
+    echo "run-local.sh: second SIGINT: aborting mpirun" >&2
+    kill -INT "$mpirun_pid" 2>/dev/null || true
+    wait "$mpirun_pid" 2>/dev/null || true
+    exit 130
+  fi
+  echo "run-local.sh: got SIG$1; asking the ranks to checkpoint and stop (SIGUSR1 to mpirun)" >&2
+  kill -USR1 "$mpirun_pid" 2>/dev/null || true
+}
+trap 'on_stop TERM' TERM
+trap 'on_stop INT' INT
+while :; do
+  before=$signals
+  status=0
+  wait "$mpirun_pid" || status=$?
+  [ "$signals" -eq "$before" ] && break
+done
+exit "$status"

@@ -12,7 +12,9 @@
 
 namespace dptrain {
 
-constexpr std::int64_t kCheckpointFormatVersion = 1;
+// Version 2: the checksum also covers the model description, optimizer name, seed, data rows
+// and options. Version 1 files are still read (their checksum covers less).
+constexpr std::int64_t kCheckpointFormatVersion = 2;
 
 struct Checkpoint {
   ModelSpec spec;
@@ -26,17 +28,21 @@ struct Checkpoint {
   std::int64_t epoch_step = 0;   // data cursor: completed steps of the current epoch
   std::uint64_t seed = 0;        // data order and initialisation seed
   std::int64_t data_rows = 0;    // rows of the training data the run used
+  std::int64_t global_batch = 0;  // the global batch the cursor counts in (0: unknown, version 1)
   std::string config;            // the effective training options, as text
 };
 
 // Writes to a temporary file in the same folder, fsyncs it and renames it into place.
-// The checksum (FNV-1a over params and optimizer state) is stored as an attribute.
+// The checksum (FNV-1a over everything that defines the run: params, optimizer state,
+// counters, model description, optimizer name, seed, data rows, options) is an attribute.
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 
-// Reads and verifies format version and checksum; throws CheckpointError naming the file.
+// Reads and verifies format version, every dataset's rank, type and length (before sizing a
+// buffer from it) and the checksum; throws CheckpointError naming the file.
 Checkpoint load_checkpoint(const std::string& path);
 
-std::uint64_t checksum(const Checkpoint& checkpoint);
+// The checksum a file of `format_version` stores.
+std::uint64_t checksum(const Checkpoint& checkpoint, std::int64_t format_version = kCheckpointFormatVersion);
 
 }  // namespace dptrain
 
@@ -52,10 +58,14 @@ struct CheckpointSchedule {
 // DIR/ckpt-e<epoch>-s<global step>.h5, zero-padded so names sort by step.
 std::string checkpoint_path(const std::string& dir, std::int64_t epoch, std::int64_t global_step);
 
-// Checkpoint files in `dir`, newest (highest step) first.
+// The global step of a file named as checkpoint_path names it, or nothing for any other name.
+std::optional<std::int64_t> checkpoint_step(const std::string& file_name);
+
+// Checkpoint files in `dir` (only names checkpoint_path writes), newest (highest step) first.
 std::vector<std::string> list_checkpoints(const std::string& dir);
 
-// Removes all but the newest `keep` checkpoints in `dir`.
+// Removes all but the newest `keep` checkpoints in `dir`, and temporary files of checkpoint
+// writers that were killed (see remove_stale_temp_files).
 void prune_checkpoints(const std::string& dir, int keep);
 
 // --resume: a file, or a folder (its newest valid checkpoint). A corrupt newer file in a

@@ -47,14 +47,17 @@ class Communicator {
   virtual void recv(std::span<float> data, int source, const char* phase);
 };
 
-// Each rank says whether it failed (with a message). Returns, on every rank, the
-// failing rank with the lowest number and its message, or nothing if all succeeded.
+// Each rank says whether it failed (with a message and the exit code it would end with).
+// Returns, on every rank, the failing rank with the lowest number, its message and exit
+// code, or nothing if all succeeded.
 struct AgreedFailure {
   int rank;
   std::string message;
+  int exit_code = 1;
 };
 std::optional<AgreedFailure> agree_on_failure(Communicator& comm,
-                                              const std::optional<std::string>& local_error);
+                                              const std::optional<std::string>& local_error,
+                                              int local_exit_code = 1);
 
 // Agrees on the failure (a collective every rank must call once some rank is known to have
 // failed) and throws it as the same CollectiveFailure on every rank.
@@ -65,7 +68,7 @@ std::optional<AgreedFailure> agree_on_failure(Communicator& comm,
 void throw_if_any_failed(Communicator& comm, const std::optional<std::string>& local_error);
 
 // Runs `work` on every rank; if it throws on any rank, every rank throws the same
-// CollectiveFailure. `work` must not call collectives itself.
+// CollectiveFailure (exit code 2 when the first failing rank threw a ConfigError). `work` must not call collectives itself.
 void run_agreed(Communicator& comm, const std::function<void()>& work);
 
 // Two flags that travel in the last two slots of a sum over ranks, so that a step learns

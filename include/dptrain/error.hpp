@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dptrain/exit_codes.hpp"
+
 namespace dptrain {
 
 class Error : public std::runtime_error {
@@ -41,16 +43,26 @@ class InternalError : public Error {
   using Error::Error;
 };
 
-// A failure that every rank has already agreed on; carries the failing rank's message.
-// Throwing it needs no further communication.
+// A failure that every rank has already agreed on; carries the failing rank's message and
+// the exit code every rank ends with. Throwing it needs no further communication.
 class CollectiveFailure : public Error {
  public:
-  CollectiveFailure(int failed_rank, const std::string& message)
-      : Error(message), failed_rank_(failed_rank) {}
+  CollectiveFailure(int failed_rank, const std::string& message, int exit_code = kExitRuntimeError)
+      : Error(message), failed_rank_(failed_rank), exit_code_(exit_code) {}
   int failed_rank() const { return failed_rank_; }
+  int exit_code() const { return exit_code_; }
 
  private:
   int failed_rank_;
+  int exit_code_;
 };
+
+// The exit code an error ends the process with: usage (2) for a ConfigError, the agreed code
+// of a CollectiveFailure, otherwise a runtime error (1).
+inline int exit_code_for(const std::exception& e) {
+  if (const auto* agreed = dynamic_cast<const CollectiveFailure*>(&e)) return agreed->exit_code();
+  if (dynamic_cast<const ConfigError*>(&e)) return kExitUsage;
+  return kExitRuntimeError;
+}
 
 }  // namespace dptrain

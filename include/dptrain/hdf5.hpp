@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct DatasetShape {
   std::vector<std::int64_t> chunk;  // empty when contiguous
   std::string filters;              // e.g. "shuffle,deflate(4)"; empty when none
   std::string missing_filter;       // a filter this HDF5 library cannot decode, e.g. "lzf"
+  // A virtual dataset's source file that does not exist (HDF5 would read its rows as the
+  // fill value, zeros, without an error); empty when none is missing or not virtual.
+  std::string missing_source;
   std::int64_t rows() const { return dims.empty() ? 0 : dims[0]; }
   std::int64_t cols() const {
     std::int64_t c = 1;
@@ -40,12 +44,17 @@ class H5Reader {
   std::vector<std::string> list_datasets() const;
 
   // Rows [begin, begin + count) of a 1-D or N-D numeric dataset, converted by HDF5 to the
-  // requested type, written row-major into `out` (count * cols values). Reads only that
-  // hyperslab from disk.
-  void read_rows(const std::string& name, std::int64_t begin, std::int64_t count, float* out) const;
-  void read_rows(const std::string& name, std::int64_t begin, std::int64_t count, double* out) const;
+  // requested type, written row-major into `out`. Reads only that hyperslab from disk.
+  // `out` must hold exactly count * cols values, cols being the product of the dataset's
+  // dimensions after the first; otherwise (a dataset with more dimensions or columns than
+  // the caller sized for, e.g. a damaged checkpoint or a file replaced since it was
+  // described) it throws DataError naming the shape, and never writes past `out`.
   void read_rows(const std::string& name, std::int64_t begin, std::int64_t count,
-                 std::int64_t* out) const;
+                 std::span<float> out) const;
+  void read_rows(const std::string& name, std::int64_t begin, std::int64_t count,
+                 std::span<double> out) const;
+  void read_rows(const std::string& name, std::int64_t begin, std::int64_t count,
+                 std::span<std::int64_t> out) const;
 
   // Attributes of an object ("/" for the file, or a dataset path).
   bool has_attribute(const std::string& object, const std::string& key) const;
@@ -65,10 +74,11 @@ struct H5Layout {
   bool shuffle = false;
 };
 
-// Creates (truncates) a file for writing.
+// Creates (truncates) a file for writing. Errors name `name_in_messages` (default: `path`;
+// an atomic write names the user's file, not its temporary one) and the system's reason.
 class H5Writer {
  public:
-  explicit H5Writer(const std::string& path);
+  explicit H5Writer(const std::string& path, const std::string& name_in_messages = "");
   ~H5Writer();
   H5Writer(const H5Writer&) = delete;
   H5Writer& operator=(const H5Writer&) = delete;

@@ -34,7 +34,8 @@ class MetricsWriter {
   // their sidecar files. Throws ConfigError naming the option when a file cannot be written.
   void open(const std::string& path, const std::string& csv_path, const std::string& config_text,
             bool append = false);
-  // One epoch: a line in each open file, flushed.
+  // One epoch: a line in each open file, flushed. Throws DataError naming the file and the
+  // system's reason (e.g. ENOSPC) when a line does not reach the file.
   void write(const EpochReport& report);
   bool is_open() const { return jsonl_.is_open() || csv_.is_open(); }
 
@@ -42,6 +43,7 @@ class MetricsWriter {
   void open_one(const std::string& path, MetricsFormat format, const std::string& option,
                 const std::string& config_text, bool append);
   std::ofstream jsonl_, csv_;
+  std::string jsonl_path_, csv_path_;
 };
 
 }  // namespace dptrain

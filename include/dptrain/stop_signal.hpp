@@ -3,9 +3,11 @@
 // preemption) only set a flag; the trainer agrees on it across ranks at the next step
 // boundary, writes a checkpoint and exits with kInterruptedExitCode. A second SIGINT exits
 // at once with 130.
+#include "dptrain/exit_codes.hpp"
+
 namespace dptrain {
 
-constexpr int kInterruptedExitCode = 75;  // EX_TEMPFAIL: interrupted, checkpoint saved
+constexpr int kInterruptedExitCode = kExitStopped;  // EX_TEMPFAIL: interrupted, checkpoint saved
 
 class StopSignal {
  public:

@@ -41,6 +41,7 @@ struct TrainOptions {
   std::string checkpoint_every;        // "N", "Nepochs" or "Nsteps" ("" = only on stop/end)
   int keep_last = 3;                   // checkpoints kept in checkpoint_dir
   std::string resume;                  // "" | auto | DIR | FILE
+  bool resume_reset_cursor = false;    // resume with another --seed or --batch: restart the epoch
   std::string metrics;                 // metrics file ("" = none): JSONL, or CSV if it ends in .csv
   std::string metrics_csv;             // CSV metrics file ("" = none)
   bool progress = false;               // live progress line on rank 0
@@ -66,7 +67,8 @@ struct TrainResult {
   ModelSpec spec;
   AlignedVector<float> params;
   std::vector<EpochReport> epochs;
-  int stop_signal = 0;  // non-zero: stopped early by this signal (checkpoint written)
+  int stop_signal = 0;          // non-zero: stopped early by this signal (agreed by all ranks)
+  std::string stop_checkpoint;  // the checkpoint written when stopping ("" = none: no --checkpoint-dir)
 };
 
 // Validates the options (train_config.hpp), then runs the training loop on every rank. Any

@@ -28,6 +28,9 @@ int default_thread_count();
 // once, where the command's options are validated (check_thread_count).
 CLI::Option* add_threads_option(CLI::App* cmd, int& threads);
 
+// --stall-timeout: a finite number of seconds >= 0 (0: wait forever); -1 or nan is a usage error.
+CLI::Validator stall_timeout_seconds();
+
 // Runs `work` on rank 0 only (file writers), agreeing on the outcome.
 int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work);
 

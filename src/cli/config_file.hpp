@@ -3,6 +3,7 @@
 // on a subcommand only at the top level, so `dptrain train --config run.toml` would silently
 // ignore the file; this applies it after parsing instead, with CLI11's own conversions.
 #include <CLI/CLI.hpp>
+#include <set>
 #include <string>
 
 namespace dptrain::cli {
@@ -10,7 +11,10 @@ namespace dptrain::cli {
 // Gives every option of `cmd` that the command line left unset the value of its key in the
 // TOML file `path`. Keys are the long option names without dashes (epochs = 5,
 // lr-schedule = "cosine", log-all-ranks = true). Throws ConfigError naming the file and key
-// for an unreadable file, an unknown key, a section or a value the option does not accept.
-void apply_config_file(CLI::App& cmd, const std::string& path);
+// for an unreadable file or a folder, an unterminated string, an unknown key, a section or a
+// value the option does not accept. An array (data = ["a.h5", "b.h5"]) for a key in
+// `list_keys` becomes the comma list "a.h5,b.h5"; for any other key it is an error.
+void apply_config_file(CLI::App& cmd, const std::string& path,
+                       const std::set<std::string>& list_keys = {});
 
 }  // namespace dptrain::cli

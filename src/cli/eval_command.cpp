@@ -39,6 +39,7 @@ void add_eval_command(CLI::App& app, Runner& run) {
   cmd->add_flag("--json", c->json, "Print one JSON object instead of the table");
   cmd->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective before aborting the job (0: forever)")
+      ->check(stall_timeout_seconds())
       ->capture_default_str();
   c->gates.add_options(*cmd);
   cmd->callback([&run, c] {

@@ -1,5 +1,6 @@
 // The rank boundary: every error that reaches here has been agreed by all ranks; rank 0
 // prints it once and every rank exits with the same non-zero code.
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -7,6 +8,7 @@
 
 #include "commands.hpp"
 #include "dptrain/error.hpp"
+#include "dptrain/stop_signal.hpp"
 
 namespace dptrain::cli {
 
@@ -22,6 +24,16 @@ CLI::Option* add_threads_option(CLI::App* cmd, int& threads) {
       ->capture_default_str();
 }
 
+CLI::Validator stall_timeout_seconds() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double seconds = 0;
+        if (CLI::detail::lexical_cast(text, seconds) && std::isfinite(seconds) && seconds >= 0) return "";
+        return "'" + text + "' is not a number of seconds >= 0 (0: wait forever)";
+      },
+      "SECONDS>=0");
+}
+
 int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work) {
   run_agreed(comm, [&] {
     if (comm.rank() == 0) work();
@@ -33,6 +45,9 @@ int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work) {
 
 int main(int argc, char** argv) {
   using namespace dptrain;
+  // Before MPI starts: a stop signal sent to `train` at any moment, even while it starts or
+  // loads data, is kept as a pending stop (other commands keep the default actions).
+  if (argc > 1 && std::string(argv[1]) == "train") StopSignal::install();
   std::optional<MpiEnvironment> mpi;
   try {
     mpi.emplace(&argc, &argv);
@@ -62,10 +77,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // Every rank parses the same command line, so every rank gets here; one prints, and all
-    // exit with the same code: 0 for --help/--version, 2 (usage error) otherwise.
-    if (rank == 0) app.exit(e);
-    return e.get_exit_code() == 0 ? 0 : 2;
+    // Every rank parses the same command line, so every rank gets here; one prints. CLI11's
+    // own codes (104, 106, 109...) become the one usage code; --help and --version are 0.
+    const int code = rank == 0 ? app.exit(e) : e.get_exit_code();
+    return code == 0 ? kExitOk : kExitUsage;
   }
 
   try {
@@ -76,11 +91,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "dptrain: error: %s%s\n", e.what(),
                    comm.size() > 1 ? (" [rank " + comm.rank_on_host(e.failed_rank()) + "]").c_str() : "");
     }
-    return 1;
+    return e.exit_code();
   } catch (const std::exception& e) {
     // Not agreed: report on this rank and leave; mpirun ends the others.
     std::fprintf(stderr, "dptrain: error on rank %d: %s\n", rank, e.what());
     std::fflush(stderr);
-    std::_Exit(1);
+    std::_Exit(exit_code_for(e));
   }
 }

@@ -82,6 +82,7 @@ void add_predict_command(CLI::App& app, Runner& run) {
   cmd->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective or transfer before aborting the "
                   "job (0: forever)")
+      ->check(stall_timeout_seconds())
       ->capture_default_str();
   stdin_flag->excludes(data)->excludes(out)->excludes(format)->excludes(block);
   cmd->callback([&run, c] {

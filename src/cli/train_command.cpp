@@ -121,6 +121,7 @@ void add_train_command(CLI::App& app, Runner& run) {
                 "Bitwise-identical results for any ranks x threads (fixed-point gradient sums; slower)");
   par->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective before aborting the job (0: forever)")
+      ->check(stall_timeout_seconds())
       ->capture_default_str();
 
   auto out = cmd->add_option_group("Output");
@@ -130,10 +131,13 @@ void add_train_command(CLI::App& app, Runner& run) {
                   "and every --checkpoint-every)");
   out->add_option("--checkpoint-every", o.checkpoint_every,
                   "Checkpoint cadence: N or Nepochs (every N epochs) or Nsteps");
-  out->add_option("--keep-last", o.keep_last, "Checkpoints kept in --checkpoint-dir")
+  out->add_option("--keep-last", o.keep_last, "Checkpoints kept in --checkpoint-dir (at least 1)")
       ->capture_default_str();
   out->add_option("--resume", o.resume,
                   "auto (newest valid checkpoint in --checkpoint-dir, or a fresh start) | DIR | FILE");
+  out->add_flag("--resume-reset-cursor", o.resume_reset_cursor,
+                "Resume although --seed or --batch differ from the checkpoint's: keep the model and "
+                "optimizer state, restart the interrupted epoch from its first step");
   out->add_option("--timeline", o.timeline,
                   "Write a Chrome trace (chrome://tracing, Perfetto) of every rank's steps");
   out->add_option("--metrics", o.metrics,
@@ -152,8 +156,11 @@ void add_train_command(CLI::App& app, Runner& run) {
 
   cmd->callback([&run, c, cmd] {
     run = [c, cmd](MpiCommunicator& comm) {
+      // Also here for a `train` not first on the command line (main installs it before MPI
+      // starts): a signal while options and data load is a pending stop.
+      StopSignal::install();
       // Every rank reads the same file, so every rank fails alike; run_agreed prints it once.
-      if (!c->config_file.empty()) run_agreed(comm, [&] { apply_config_file(*cmd, c->config_file); });
+      if (!c->config_file.empty()) run_agreed(comm, [&] { apply_config_file(*cmd, c->config_file, {"data", "val"}); });
       TrainOptions o = c->train;
       o.config_text = cmd->config_to_str(true, false);
       if (c->print_config) {
@@ -161,10 +168,10 @@ void add_train_command(CLI::App& app, Runner& run) {
         return 0;
       }
       if (c->data.empty())
-        throw CollectiveFailure(0, "--data is required (on the command line or as data = \"...\" in --config)");
+        throw CollectiveFailure(0, "--data is required (on the command line or as data = \"...\" in --config)", kExitUsage);
       comm.set_stall_timeout(c->stall_timeout);
       if (c->overlap != "on" && c->overlap != "off")
-        throw CollectiveFailure(0, "--overlap '" + c->overlap + "': expected on or off");
+        throw CollectiveFailure(0, "--overlap '" + c->overlap + "': expected on or off", kExitUsage);
       o.overlap = c->overlap == "on";
       LogOptions log_options;
       run_agreed(comm, [&] { log_options.level = parse_log_level(c->log_level); });
@@ -176,13 +183,13 @@ void add_train_command(CLI::App& app, Runner& run) {
         if (!c->val.empty()) o.val_files = expand_file_list(c->val);
       });
       if (c->progress != "auto" && c->progress != "on" && c->progress != "off")
-        throw CollectiveFailure(0, "--progress '" + c->progress + "': expected auto, on or off");
+        throw CollectiveFailure(0, "--progress '" + c->progress + "': expected auto, on or off", kExitUsage);
       // auto: not with --log-all-ranks, whose interleaved lines a live line would garble.
       o.progress = comm.rank() == 0 && (c->progress == "on" || (c->progress == "auto" && stdout_is_terminal() &&
                                                                 !c->log_all_ranks));
-      StopSignal::install();
       const TrainResult result = train(o, comm, logger().lines(LogLevel::info));
-      return result.stop_signal ? kInterruptedExitCode : 0;
+      if (!result.stop_signal) return kExitOk;
+      return stopped_exit_code(result.stop_signal, !result.stop_checkpoint.empty());
     };
   });
 }

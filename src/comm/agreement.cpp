@@ -6,7 +6,8 @@
 namespace dptrain {
 
 std::optional<AgreedFailure> agree_on_failure(Communicator& comm,
-                                              const std::optional<std::string>& local_error) {
+                                              const std::optional<std::string>& local_error,
+                                              int local_exit_code) {
   // max of (-rank) over failing ranks picks the lowest failing rank; non-failing ranks
   // contribute -size, which loses to any failing rank.
   double lowest[1] = {local_error ? -static_cast<double>(comm.rank())
@@ -14,15 +15,19 @@ std::optional<AgreedFailure> agree_on_failure(Communicator& comm,
   comm.allreduce_max(lowest, "failure agreement");
   const int failed = static_cast<int>(-lowest[0]);
   if (failed >= comm.size()) return std::nullopt;
-  std::string message = comm.rank() == failed ? *local_error : std::string();
-  comm.broadcast(message, failed);
-  return AgreedFailure{failed, message};
+  // The failing rank sends "<exit code> <message>" in one broadcast.
+  std::string text = comm.rank() == failed ? std::to_string(local_exit_code) + " " + *local_error
+                                           : std::string();
+  comm.broadcast(text, failed);
+  const std::size_t space = text.find(' ');
+  return AgreedFailure{failed, text.substr(space + 1), std::stoi(text.substr(0, space))};
 }
 
 namespace {
 
 [[noreturn]] void throw_agreed(const std::optional<AgreedFailure>& failure) {
-  throw CollectiveFailure(failure ? failure->rank : 0, failure ? failure->message : "unknown failure");
+  if (!failure) throw CollectiveFailure(0, "unknown failure");
+  throw CollectiveFailure(failure->rank, failure->message, failure->exit_code);
 }
 
 }  // namespace
@@ -33,12 +38,14 @@ void agree_and_throw(Communicator& comm, const std::optional<std::string>& local
 
 void run_agreed(Communicator& comm, const std::function<void()>& work) {
   std::optional<std::string> error;
+  int code = kExitRuntimeError;
   try {
     work();
   } catch (const std::exception& e) {
     error = e.what();
+    code = exit_code_for(e);
   }
-  throw_if_any_failed(comm, error);
+  if (auto failure = agree_on_failure(comm, error, code)) throw_agreed(failure);
 }
 
 void throw_if_any_failed(Communicator& comm, const std::optional<std::string>& local_error) {

@@ -31,7 +31,7 @@ void check(int code, const char* call) {
 constexpr std::size_t kMaxPieceBytes = 16u << 20;
 
 // The exit code of a job aborted because a rank stalled or died inside a collective.
-constexpr int kStallExitCode = 3;
+constexpr int kStallExitCode = kExitStall;
 // Tag of point-to-point messages on our private communicator (collectives do not use tags).
 constexpr int kPointToPointTag = 17;
 

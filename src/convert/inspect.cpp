@@ -35,6 +35,8 @@ std::string unusable(const H5Reader& f, const std::string& name, bool features, 
   if (s.kind == DatasetShape::Kind::Other) return quoted(name) + " has type " + s.type_name + ", not numbers";
   if (!s.missing_filter.empty())
     return quoted(name) + " is compressed with " + s.missing_filter + ", which this HDF5 library cannot decode";
+  if (!s.missing_source.empty())
+    return quoted(name) + " is virtual and its source file '" + s.missing_source + "' does not exist";
   if (features && s.dims.size() != 2)
     return quoted(name) + " has " + std::to_string(s.dims.size()) + " dimension(s), not 2 [rows, features]";
   if (!features && (s.dims.empty() || s.dims.size() > 2))
@@ -86,8 +88,8 @@ InspectReport inspect_file(const InspectOptions& o) {
   bool histogram_ok = labels && r.label_cols == 1;
   for (std::int64_t begin = 0; begin < r.rows; begin += block) {
     const std::int64_t n = std::min(block, r.rows - begin);
-    f.read_rows(o.features_name, begin, n, x.data());
-    if (labels) f.read_rows(o.labels_name, begin, n, y.data());
+    f.read_rows(o.features_name, begin, n, std::span(x).first(static_cast<std::size_t>(n * r.cols)));
+    if (labels) f.read_rows(o.labels_name, begin, n, std::span(y).first(static_cast<std::size_t>(n * r.label_cols)));
     for (std::int64_t i = 0; i < n; ++i) {
       bool bad = false;
       const double* row = x.data() + i * r.cols;

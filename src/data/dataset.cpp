@@ -127,11 +127,15 @@ DataDescription describe_data(const DataOptions& options) {
                       x.type_name + "; expected float32/float64 (or integer) features");
     for (const auto* name : {&options.features_name, &options.labels_name}) {
       if (name == &options.labels_name && !file.has_dataset(*name)) continue;
-      const std::string missing = file.shape(*name).missing_filter;
-      if (!missing.empty())
-        throw DataError(path + ": dataset " + quoted(*name) + " is compressed with " + missing +
+      const DatasetShape s = file.shape(*name);
+      if (!s.missing_filter.empty())
+        throw DataError(path + ": dataset " + quoted(*name) + " is compressed with " + s.missing_filter +
                         ", which this HDF5 library cannot decode; rewrite it with gzip "
                         "(h5py: compression=\"gzip\") or convert it");
+      if (!s.missing_source.empty())
+        throw DataError(path + ": dataset " + quoted(*name) + " is a virtual dataset whose source file '" +
+                        s.missing_source + "' does not exist; HDF5 would read its rows as zeros. "
+                        "Restore the file (or set HDF5_VDS_PREFIX to its folder)");
     }
     if (x.dims.size() != 2)
       throw DataError(path + ": dataset " + quoted(options.features_name) + " has " +
@@ -198,11 +202,15 @@ Shard load_shard(const DataOptions& options, const DataDescription& data, ShardR
     if (lo < hi) {
       H5Reader file(options.files[i]);
       const std::int64_t local = lo - range.begin;
-      file.read_rows(options.features_name, lo - file_start, hi - lo,
-                     shard.features.data() + local * data.cols);
+      // Spans of exactly this file's rows: a file replaced since it was described (more
+      // columns now) is refused instead of overflowing the shard.
+      const auto part = [&](AlignedVector<float>& values, std::int64_t cols) {
+        return std::span(values).subspan(static_cast<std::size_t>(local * cols),
+                                         static_cast<std::size_t>((hi - lo) * cols));
+      };
+      file.read_rows(options.features_name, lo - file_start, hi - lo, part(shard.features, data.cols));
       if (data.label_cols > 0)
-        file.read_rows(options.labels_name, lo - file_start, hi - lo,
-                       shard.labels.data() + local * data.label_cols);
+        file.read_rows(options.labels_name, lo - file_start, hi - lo, part(shard.labels, data.label_cols));
     }
     file_start = file_end;
   }

@@ -4,6 +4,7 @@
 
 #include "dptrain/checkpoint.hpp"
 #include "dptrain/clock.hpp"
+#include "data/data_agreement.hpp"
 #include "dptrain/error.hpp"
 #include "data/labels.hpp"
 #include "util/threads.hpp"
@@ -14,13 +15,19 @@ EvalResult evaluate(const EvalOptions& o, Communicator& comm) {
   const double t0 = now_seconds();
   EvalResult result;
   MetricSums sums;
+  Checkpoint model;
+  DataDescription desc;
   run_agreed(comm, [&] {
     check_thread_count(o.threads);
     if (o.block_rows < 1) throw ConfigError("--block-rows must be at least 1");
-    const Checkpoint model = load_checkpoint(o.model);
-    const DataDescription desc = describe_data(o.data);
+    model = load_checkpoint(o.model);
+    desc = describe_data(o.data);
     if (desc.rows == 0) throw DataError(o.data.files[0] + ": the dataset has no rows");
     check_model_matches_data(model.spec, o.model, desc, o.data);
+  });
+  // Ranks agree on what they read before the first collective that depends on it.
+  agree_on_data(comm, o.data, desc, "data");
+  run_agreed(comm, [&] {
     result.spec = model.spec;
     sums = MetricSums(model.spec);
     Scorer scorer(model.spec, model.params, o.threads);

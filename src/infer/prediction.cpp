@@ -12,6 +12,7 @@
 
 #include "dptrain/checkpoint.hpp"
 #include "dptrain/clock.hpp"
+#include "data/data_agreement.hpp"
 #include "util/threads.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/evaluation.hpp"
@@ -146,12 +147,13 @@ namespace {
 struct RankScores {
   Checkpoint model;
   DataDescription desc;
+  DataOptions data;  // the command's data options; labels are never required
   std::vector<float> outputs;  // this rank's shard, rows x outputs
   double read_s = 0, score_s = 0;
 };
 
-// Phase 1 on one rank: options, model, data and this rank's outputs.
-void score_rank_rows(const PredictOptions& o, int p, int rank, PredictReport& report, RankScores& r) {
+// Phase 1a on one rank: options, model and the data's description.
+void describe_rank_input(const PredictOptions& o, int rank, PredictReport& report, RankScores& r) {
   report.format = resolve_format(o);
   if (o.out.empty()) throw ConfigError("--out: no output file given");
   check_thread_count(o.threads);
@@ -162,11 +164,13 @@ void score_rank_rows(const PredictOptions& o, int p, int rank, PredictReport& re
       throw ConfigError("--out " + o.out + ": folder " + folder.string() + " does not exist");
   }
   r.model = load_checkpoint(o.model);
-  DataOptions data = o.data;
-  data.labels_required = false;
-  r.desc = describe_data(data);
+  r.desc = describe_data(r.data);
   r.desc.label_cols = 0;  // predictions never read labels
-  check_model_matches_data(r.model.spec, o.model, r.desc, data);
+  check_model_matches_data(r.model.spec, o.model, r.desc, r.data);
+}
+
+// Phase 1b on one rank, once every rank agreed on the data: this rank's outputs.
+void score_rank_rows(const PredictOptions& o, int p, int rank, RankScores& r) {
   Scorer scorer(r.model.spec, r.model.params, o.threads);
   const ShardRange mine = shard_range(r.desc.rows, p, rank);
   const std::int64_t k = r.model.spec.outputs();
@@ -174,7 +178,7 @@ void score_rank_rows(const PredictOptions& o, int p, int rank, PredictReport& re
   for (std::int64_t lo = mine.begin; lo < mine.end; lo += o.block_rows) {
     const std::int64_t hi = std::min(mine.end, lo + o.block_rows);
     const double t_read = now_seconds();
-    const Shard block = load_shard(data, r.desc, ShardRange{lo, hi});
+    const Shard block = load_shard(r.data, r.desc, ShardRange{lo, hi});
     const double t_score = now_seconds();
     scorer.score(block.features.data(), block.rows(), r.outputs.data() + (lo - mine.begin) * k);
     r.read_s += t_score - t_read;
@@ -189,9 +193,13 @@ PredictReport predict_to_file(const PredictOptions& o, Communicator& comm) {
   const int p = comm.size(), rank = comm.rank();
   PredictReport report;
   RankScores scores;
+  scores.data = o.data;
+  scores.data.labels_required = false;
   // Errors are agreed here, before the gather starts, so a bad row on any rank stops every
-  // rank together.
-  run_agreed(comm, [&] { score_rank_rows(o, p, rank, report, scores); });
+  // rank together; ranks agree on the data they read before scoring it.
+  run_agreed(comm, [&] { describe_rank_input(o, rank, report, scores); });
+  agree_on_data(comm, scores.data, scores.desc, "data");
+  run_agreed(comm, [&] { score_rank_rows(o, p, rank, scores); });
   const Checkpoint& model = scores.model;
   const DataDescription& desc = scores.desc;
   const std::vector<float>& outputs = scores.outputs;

@@ -17,4 +17,13 @@ void replace_file_atomically(const std::string& path,
 // The same for a text or binary stream.
 void write_stream_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
+// Removes the temporary files ".<name>.tmp.<host>.<pid>" in `folder` whose name starts with
+// `name_prefix` and whose writer, a process of this host, is gone (killed while writing).
+// Temporary files of live writers and of other hosts are left alone.
+void remove_stale_temp_files(const std::string& folder, const std::string& name_prefix);
+
+// strerror text with the errno name for the common I/O failures, e.g.
+// "No space left on device (ENOSPC)", for messages about files.
+std::string errno_text(int error);
+
 }  // namespace dptrain

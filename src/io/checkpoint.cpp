@@ -4,25 +4,70 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <regex>
+#include <span>
 
+#include "io/atomic_file.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/hdf5.hpp"
+#include "util/fnv1a.hpp"
 
 namespace dptrain {
 namespace {
 
-void fnv1a(std::uint64_t& h, const void* data, std::size_t bytes) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < bytes; ++i) {
-    h ^= p[i];
-    h *= 0x100000001B3ull;
+void fnv1a_text(std::uint64_t& h, const std::string& text) {
+  const std::uint64_t size = text.size();  // the length first, so "ab"+"c" differs from "a"+"bc"
+  fnv1a(h, &size, sizeof size);
+  fnv1a(h, text.data(), text.size());
+}
+
+// A dataset of a checkpoint as the loader expects it: 1-D, floating point, `expected` values
+// (when known). Checked before any buffer is sized from it.
+std::int64_t checked_vector_length(const H5Reader& r, const std::string& name, std::int64_t expected) {
+  const DatasetShape s = r.shape(name);
+  if (s.dims.size() != 1 || s.kind != DatasetShape::Kind::Float ||
+      (expected >= 0 && s.dims[0] != expected)) {
+    std::string dims;
+    for (std::size_t i = 0; i < s.dims.size(); ++i) dims += (i ? ", " : "") + std::to_string(s.dims[i]);
+    throw CheckpointError(r.path() + ": dataset '" + name + "' is " + s.type_name + " [" + dims +
+                          "]; expected float [" +
+                          (expected >= 0 ? std::to_string(expected) : std::string("N")) +
+                          "] (a damaged or foreign checkpoint)");
   }
+  return s.dims[0];
+}
+
+// An integer attribute with exactly `count` values.
+std::vector<std::int64_t> checked_ints(const H5Reader& r, const std::string& key, std::size_t count) {
+  if (!r.has_attribute("/", key)) throw CheckpointError(r.path() + ": no '" + key + "' attribute");
+  auto values = r.attribute_ints("/", key);
+  if (values.size() != count)
+    throw CheckpointError(r.path() + ": attribute '" + key + "' has " + std::to_string(values.size()) +
+                          " value(s); expected " + std::to_string(count));
+  return values;
+}
+
+// Widths from a file are checked before they size anything: at least inputs and outputs,
+// each positive, and a parameter count that fits in memory arithmetic.
+void check_widths(const std::string& path, const std::vector<std::int64_t>& widths) {
+  constexpr std::int64_t kMaxWidth = std::int64_t{1} << 31;
+  if (widths.size() < 2)
+    throw CheckpointError(path + ": attribute 'widths' has " + std::to_string(widths.size()) +
+                          " value(s); expected at least 2 (inputs, outputs)");
+  double total = 0;
+  for (std::size_t l = 0; l < widths.size(); ++l) {
+    if (widths[l] < 1 || widths[l] > kMaxWidth)
+      throw CheckpointError(path + ": attribute 'widths' holds " + std::to_string(widths[l]) +
+                            "; expected layer widths from 1 to 2^31");
+    if (l > 0) total += static_cast<double>(widths[l - 1] + 1) * static_cast<double>(widths[l]);
+  }
+  if (total > 1e12) throw CheckpointError(path + ": attribute 'widths' describes more than 10^12 parameters");
 }
 
 }  // namespace
 
-std::uint64_t checksum(const Checkpoint& c) {
-  std::uint64_t h = 0xCBF29CE484222325ull;
+std::uint64_t checksum(const Checkpoint& c, std::int64_t format_version) {
+  std::uint64_t h = kFnv1aOffset;
   fnv1a(h, c.params.data(), c.params.size() * sizeof(float));
   for (const auto& [name, values] : c.optimizer_state) {
     fnv1a(h, name.data(), name.size());
@@ -30,6 +75,15 @@ std::uint64_t checksum(const Checkpoint& c) {
   }
   const std::int64_t counters[4] = {c.optimizer_steps, c.epoch, c.global_step, c.epoch_step};
   fnv1a(h, counters, sizeof counters);
+  if (format_version < 2) return h;  // version 1 covered only the above
+  // Everything else that defines the run: model, optimizer, seed, data rows and options.
+  const std::int64_t more[4] = {static_cast<std::int64_t>(c.seed), c.data_rows, c.global_batch,
+                                format_version};
+  fnv1a(h, more, sizeof more);
+  fnv1a(h, c.spec.widths.data(), c.spec.widths.size() * sizeof(std::int64_t));
+  for (const std::string& text : {c.spec.name, to_string(c.spec.activation), to_string(c.spec.loss),
+                                  c.optimizer, c.config})
+    fnv1a_text(h, text);
   return h;
 }
 
@@ -49,8 +103,9 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
                     std::vector<std::int64_t>{c.optimizer_steps, c.epoch, c.global_step,
                                               c.epoch_step, c.data_rows});
     w.set_attribute("/", "seed", std::vector<std::int64_t>{static_cast<std::int64_t>(c.seed)});
+    w.set_attribute("/", "global_batch", std::vector<std::int64_t>{c.global_batch});
     w.set_attribute("/", "config", c.config);
-    const std::uint64_t sum = checksum(c);
+    const std::uint64_t sum = checksum(c, kCheckpointFormatVersion);
     w.set_attribute("/", "checksum", std::vector<std::int64_t>{static_cast<std::int64_t>(sum)});
   });
 }
@@ -60,42 +115,43 @@ Checkpoint load_checkpoint(const std::string& path) {
     H5Reader r(path);
     if (!r.has_attribute("/", "format_version") || !r.has_dataset("/params"))
       throw CheckpointError(path + ": not a dptrain checkpoint (no /params or format_version)");
-    const auto version = r.attribute_ints("/", "format_version").at(0);
-    if (version != kCheckpointFormatVersion)
+    const auto version = checked_ints(r, "format_version", 1)[0];
+    if (version < 1 || version > kCheckpointFormatVersion)
       throw CheckpointError(path + ": checkpoint format version " + std::to_string(version) +
-                            "; this dptrain reads version " +
+                            "; this dptrain reads versions 1 to " +
                             std::to_string(kCheckpointFormatVersion));
+    // Every attribute and dataset is checked (count, rank, type, length) before it sizes a
+    // buffer: a damaged file is refused, never read past its buffer.
     Checkpoint c;
     c.spec.name = r.attribute_string("/", "model");
     c.spec.widths = r.attribute_ints("/", "widths");
+    check_widths(path, c.spec.widths);
     c.spec.activation = parse_activation(r.attribute_string("/", "activation"));
     c.spec.loss = parse_loss(r.attribute_string("/", "loss"));
-    const auto n = r.shape("/params").rows();
-    if (c.spec.widths.size() < 2 || static_cast<std::size_t>(n) != c.spec.num_params())
-      throw CheckpointError(path + ": /params has " + std::to_string(n) +
-                            " values but the model description needs " +
-                            std::to_string(c.spec.widths.size() < 2 ? 0 : c.spec.num_params()));
+    const auto n = static_cast<std::int64_t>(c.spec.num_params());
+    checked_vector_length(r, "/params", n);
     c.params.resize(static_cast<std::size_t>(n));
-    r.read_rows("/params", 0, n, c.params.data());
+    r.read_rows("/params", 0, n, std::span(c.params));
     c.optimizer = r.attribute_string("/", "optimizer");
     for (const auto& name : r.list_datasets()) {
       if (name.rfind("/optimizer/", 0) != 0) continue;
-      std::vector<float> values(static_cast<std::size_t>(r.shape(name).rows()));
-      r.read_rows(name, 0, static_cast<std::int64_t>(values.size()), values.data());
+      // Every optimizer state holds one value per parameter.
+      std::vector<float> values(static_cast<std::size_t>(checked_vector_length(r, name, n)));
+      r.read_rows(name, 0, n, std::span(values));
       c.optimizer_state.emplace_back(name.substr(11), std::move(values));
     }
-    const auto counters = r.attribute_ints("/", "counters");
-    if (counters.size() < 5) throw CheckpointError(path + ": bad 'counters' attribute");
+    const auto counters = checked_ints(r, "counters", 5);
     c.optimizer_steps = counters[0];
     c.epoch = counters[1];
     c.global_step = counters[2];
     c.epoch_step = counters[3];
     c.data_rows = counters[4];
-    c.seed = static_cast<std::uint64_t>(r.attribute_ints("/", "seed").at(0));
+    c.seed = static_cast<std::uint64_t>(checked_ints(r, "seed", 1)[0]);
+    if (version >= 2) c.global_batch = checked_ints(r, "global_batch", 1)[0];
     c.config = r.attribute_string("/", "config");
-    const auto stored = static_cast<std::uint64_t>(r.attribute_ints("/", "checksum").at(0));
-    if (stored != checksum(c))
-      throw CheckpointError(path + ": checksum mismatch; the checkpoint is corrupt");
+    const auto stored = static_cast<std::uint64_t>(checked_ints(r, "checksum", 1)[0]);
+    if (stored != checksum(c, version))
+      throw CheckpointError(path + ": checksum mismatch; the checkpoint is corrupt or was edited");
     return c;
   } catch (const CheckpointError&) {
     throw;
@@ -134,22 +190,30 @@ std::string checkpoint_path(const std::string& dir, std::int64_t epoch, std::int
   return (std::filesystem::path(dir) / name).string();
 }
 
+std::optional<std::int64_t> checkpoint_step(const std::string& file_name) {
+  // Exactly the names checkpoint_path writes: ckpt-e<digits>-s<digits>.h5. Anything else
+  // in the folder (a user's "ckpt-e5.h5" or "ckpt-e00003-s12.h5.bak") is not ours.
+  static const std::regex ours(R"(ckpt-e([0-9]{1,18})-s([0-9]{1,18})\.h5)");
+  std::smatch m;
+  if (!std::regex_match(file_name, m, ours)) return std::nullopt;
+  return std::stoll(m[2].str());
+}
+
 std::vector<std::string> list_checkpoints(const std::string& dir) {
-  std::vector<std::string> files;
+  std::vector<std::pair<std::int64_t, std::string>> found;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("ckpt-e", 0) == 0 && name.size() > 3 && name.substr(name.size() - 3) == ".h5")
-      files.push_back(entry.path().string());
-  }
-  // The global step is the last number in the name; zero padding makes names sort by it.
-  std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {
-    return a.substr(a.rfind("-s")) > b.substr(b.rfind("-s"));
-  });
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (const auto step = checkpoint_step(entry.path().filename().string()))
+      found.emplace_back(*step, entry.path().string());
+  // Newest (highest global step) first; names break ties so the order is total.
+  std::sort(found.begin(), found.end(), std::greater<>());
+  std::vector<std::string> files;
+  for (auto& [step, file] : found) files.push_back(std::move(file));
   return files;
 }
 
 void prune_checkpoints(const std::string& dir, int keep) {
+  remove_stale_temp_files(dir, "ckpt-e");  // left by a writer killed mid-save
   if (keep <= 0) return;
   const auto files = list_checkpoints(dir);
   std::error_code ec;

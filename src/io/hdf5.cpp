@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "dptrain/error.hpp"
@@ -15,9 +17,15 @@
 namespace dptrain {
 namespace {
 
-// HDF5 prints its own error stack by default; our exceptions say it better, once.
+// HDF5 prints its own error stack by default; our exceptions say it better, once. And HDF5
+// 1.10's exit handler closes files again that failed to close (a full disk) and crashes
+// (SIGSEGV in H5F__close_cb after the error was reported); every file here is closed by
+// RAII, so the handler is not needed. H5dont_atexit must be the first HDF5 call.
 struct SilenceHdf5 {
-  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+  SilenceHdf5() {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
 };
 void silence() { static SilenceHdf5 once; }
 
@@ -39,6 +47,20 @@ class Handle {
 };
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+// Why the last HDF5 call failed, from the errno its file driver recorded on the error stack
+// ("... errno = 28, error message = 'No space left on device' ..."), e.g.
+// ": No space left on device (ENOSPC)"; empty when the stack holds no system error.
+std::string failure_cause() {
+  int found = 0;
+  auto visit = [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+    const char* at = e->desc ? std::strstr(e->desc, "errno = ") : nullptr;
+    if (at && *static_cast<int*>(data) == 0) *static_cast<int*>(data) = std::atoi(at + 8);
+    return 0;
+  };
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, visit, &found);
+  return found ? ": " + errno_text(found) : std::string();
+}
 
 std::string type_name(hid_t type) {
   const H5T_class_t cls = H5Tget_class(type);
@@ -79,9 +101,15 @@ hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
 template <>
 hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
 
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
 template <class T>
 void read_rows_impl(const std::string& path, hid_t file, const std::string& name,
-                    std::int64_t begin, std::int64_t count, T* out) {
+                    std::int64_t begin, std::int64_t count, std::span<T> out) {
   Handle dset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!dset) throw DataError(path + ": no dataset " + quoted(name));
   Handle space(H5Dget_space(dset.get()), H5Sclose);
@@ -94,6 +122,12 @@ void read_rows_impl(const std::string& path, hid_t file, const std::string& name
                     " rows; cannot read rows " + std::to_string(begin) + ".." +
                     std::to_string(begin + count));
   if (count == 0) return;
+  hsize_t cols = 1;
+  for (int i = 1; i < rank; ++i) cols *= dims[i];
+  if (cols * static_cast<hsize_t>(count) != out.size())
+    throw DataError(path + ": dataset " + quoted(name) + " has shape " + shape_text(dims) + ", " +
+                    std::to_string(cols) + " value(s) per row; expected " +
+                    std::to_string(out.size() / static_cast<std::size_t>(count)) + " per row");
   std::vector<hsize_t> start(rank, 0), extent(dims);
   start[0] = static_cast<hsize_t>(begin);
   extent[0] = static_cast<hsize_t>(count);
@@ -101,10 +135,35 @@ void read_rows_impl(const std::string& path, hid_t file, const std::string& name
                           nullptr) < 0)
     throw DataError(path + ": cannot select rows of " + quoted(name));
   Handle memspace(H5Screate_simple(rank, extent.data(), nullptr), H5Sclose);
-  if (H5Dread(dset.get(), native_type<T>(), memspace.get(), space.get(), H5P_DEFAULT, out) < 0)
+  if (H5Dread(dset.get(), native_type<T>(), memspace.get(), space.get(), H5P_DEFAULT, out.data()) < 0)
     throw DataError(path + ": reading rows " + std::to_string(begin) + ".." +
                     std::to_string(begin + count) + " of dataset " + quoted(name) +
                     " failed (file truncated or corrupt, or a filter is unavailable)");
+}
+
+// The first source file of a virtual dataset that cannot be found where HDF5 looks for it
+// (HDF5_VDS_PREFIX, the virtual file's folder, the working folder), or "".
+std::string missing_virtual_source(const std::string& path, hid_t dcpl) {
+  namespace fs = std::filesystem;
+  std::size_t count = 0;
+  if (H5Pget_virtual_count(dcpl, &count) < 0) return "";
+  for (std::size_t i = 0; i < count; ++i) {
+    const ssize_t length = H5Pget_virtual_filename(dcpl, i, nullptr, 0);
+    if (length <= 0) continue;
+    std::string name(static_cast<std::size_t>(length) + 1, '\0');
+    H5Pget_virtual_filename(dcpl, i, name.data(), name.size());
+    name.resize(static_cast<std::size_t>(length));
+    if (name == ".") continue;  // the virtual file itself
+    std::vector<fs::path> candidates = {fs::path(name)};
+    if (fs::path(name).is_relative()) {
+      candidates.push_back(fs::path(path).parent_path() / name);
+      if (const char* prefix = std::getenv("HDF5_VDS_PREFIX")) candidates.push_back(fs::path(prefix) / name);
+    }
+    bool found = false;
+    for (const auto& candidate : candidates) found = found || fs::exists(candidate);
+    if (!found) return name;
+  }
+  return "";
 }
 
 }  // namespace
@@ -166,6 +225,7 @@ DatasetShape H5Reader::shape(const std::string& name) const {
     H5Pget_chunk(dcpl.get(), rank, chunk.data());
     for (auto c : chunk) s.chunk.push_back(static_cast<std::int64_t>(c));
   }
+  if (H5Pget_layout(dcpl.get()) == H5D_VIRTUAL) s.missing_source = missing_virtual_source(path_, dcpl.get());
   const int nfilters = H5Pget_nfilters(dcpl.get());
   for (int i = 0; i < nfilters; ++i) {
     unsigned flags = 0, values[8];
@@ -199,15 +259,15 @@ std::vector<std::string> H5Reader::list_datasets() const {
 }
 
 void H5Reader::read_rows(const std::string& name, std::int64_t begin, std::int64_t count,
-                         float* out) const {
+                         std::span<float> out) const {
   read_rows_impl(path_, file_, name, begin, count, out);
 }
 void H5Reader::read_rows(const std::string& name, std::int64_t begin, std::int64_t count,
-                         double* out) const {
+                         std::span<double> out) const {
   read_rows_impl(path_, file_, name, begin, count, out);
 }
 void H5Reader::read_rows(const std::string& name, std::int64_t begin, std::int64_t count,
-                         std::int64_t* out) const {
+                         std::span<std::int64_t> out) const {
   read_rows_impl(path_, file_, name, begin, count, out);
 }
 
@@ -264,10 +324,11 @@ double H5Reader::attribute_double(const std::string& object, const std::string& 
 
 // ---------------------------------------------------------------- H5Writer
 
-H5Writer::H5Writer(const std::string& path) : path_(path), file_(-1) {
+H5Writer::H5Writer(const std::string& path, const std::string& name_in_messages)
+    : path_(name_in_messages.empty() ? path : name_in_messages), file_(-1) {
   silence();
   file_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (file_ < 0) throw DataError(path + ": cannot create HDF5 file");
+  if (file_ < 0) throw DataError(path_ + ": cannot create the HDF5 file" + failure_cause());
 }
 
 H5Writer::~H5Writer() {
@@ -307,9 +368,9 @@ void write_impl(const std::string& path, hid_t file, const std::string& name,
   Handle dset(H5Dcreate2(file, name.c_str(), native_type<T>(), space.get(), lcpl.get(), dcpl.get(),
                          H5P_DEFAULT),
               H5Dclose);
-  if (!dset) throw DataError(path + ": cannot create dataset " + quoted(name));
+  if (!dset) throw DataError(path + ": cannot create dataset " + quoted(name) + failure_cause());
   if (H5Dwrite(dset.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-    throw DataError(path + ": cannot write dataset " + quoted(name));
+    throw DataError(path + ": cannot write dataset " + quoted(name) + failure_cause());
 }
 
 template <class T>
@@ -332,7 +393,7 @@ void append_impl(const std::string& path, hid_t file, const std::string& name, s
   H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
   Handle mem(H5Screate_simple(rank, count.data(), nullptr), H5Sclose);
   if (H5Dwrite(dset.get(), native_type<T>(), mem.get(), file_space.get(), H5P_DEFAULT, data) < 0)
-    throw DataError(path + ": cannot append to dataset " + quoted(name));
+    throw DataError(path + ": cannot append to dataset " + quoted(name) + failure_cause());
 }
 
 }  // namespace
@@ -366,7 +427,7 @@ void H5Writer::create_growing(const std::string& name, std::int64_t cols, bool i
   Handle dset(H5Dcreate2(file_, name.c_str(), integer ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT,
                          space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
               H5Dclose);
-  if (!dset) throw DataError(path_ + ": cannot create dataset " + quoted(name));
+  if (!dset) throw DataError(path_ + ": cannot create dataset " + quoted(name) + failure_cause());
 }
 
 void H5Writer::append_rows(const std::string& name, std::int64_t rows, const float* data) {
@@ -414,14 +475,16 @@ void H5Writer::set_attribute(const std::string& object, const std::string& key, 
 void H5Writer::close() {
   if (file_ < 0) return;
   const herr_t flushed = H5Fflush(file_, H5F_SCOPE_GLOBAL);
+  std::string cause = flushed < 0 ? failure_cause() : std::string();
   const herr_t closed = H5Fclose(file_);
+  if (closed < 0 && cause.empty()) cause = failure_cause();
   file_ = -1;
-  if (flushed < 0 || closed < 0) throw DataError(path_ + ": writing the HDF5 file failed");
+  if (flushed < 0 || closed < 0) throw DataError(path_ + ": writing the HDF5 file failed" + cause);
 }
 
 void write_file_atomically(const std::string& path, const std::function<void(H5Writer&)>& write) {
   replace_file_atomically(path, [&](const std::string& temp) {
-    H5Writer writer(temp);
+    H5Writer writer(temp, path);  // messages name the user's file, not the hidden temporary one
     write(writer);
     writer.close();
   });

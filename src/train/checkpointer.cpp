@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "dptrain/clock.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/log.hpp"
+#include "output_paths.hpp"
+#include "resume_cursor.hpp"
 
 namespace dptrain {
 
@@ -25,6 +28,7 @@ Checkpoint Checkpointer::snapshot(std::int64_t completed_epochs, std::int64_t ep
   c.global_step = state_.global_step;
   c.seed = state_.seed;
   c.data_rows = state_.rows;
+  c.global_batch = state_.global_batch;
   c.config = config_.options.config_text;
   return c;
 }
@@ -43,6 +47,7 @@ void Checkpointer::save(std::int64_t completed_epochs, std::int64_t epoch_step) 
   });
   timeline_.add("checkpoint", t0, now_seconds());
   last_saved_step_ = state_.global_step;
+  if (!dir.empty()) last_checkpoint_ = checkpoint_path(dir, completed_epochs, state_.global_step);
 }
 
 void Checkpointer::restore(const ResumePoint& point, std::int64_t steps, StartPoint& start) {
@@ -67,16 +72,17 @@ void Checkpointer::restore(const ResumePoint& point, std::int64_t steps, StartPo
     *values = it->second;
   }
   state_.optimizer->steps = c.optimizer_steps;
-  state_.seed = c.seed;
+  const ResumeCursor cursor =
+      resume_cursor(point.path, c, o.seed, state_.global_batch, steps, o.resume_reset_cursor);
+  if (!cursor.note.empty()) log_info(cursor.note);
+  state_.seed = cursor.seed;
   state_.global_step = c.global_step;
-  start = {static_cast<int>(c.epoch) + 1, c.epoch_step};
-  if (start.step >= steps) start = {start.epoch + 1, 0};
+  start = {cursor.start_epoch, cursor.start_step};
 }
 
 StartPoint Checkpointer::resume(std::int64_t steps) {
   StartPoint start;
   run_agreed(comm_, [&] {
-    if (!config_.options.checkpoint_dir.empty()) std::filesystem::create_directories(config_.options.checkpoint_dir);
     if (config_.resume == ResumeMode::none) return;
     const bool latest = config_.resume == ResumeMode::latest_in_dir;
     const auto point = find_resume_point(config_.resume_path(), latest, 
@@ -116,7 +122,19 @@ void Checkpointer::save_final() {
   const std::string& path = config_.options.checkpoint;
   run_agreed(comm_, [&] {
     if (comm_.rank() != 0 || path.empty()) return;
-    save_checkpoint(path, snapshot(config_.options.epochs, 0));
+    const Checkpoint model = snapshot(config_.options.epochs, 0);
+    try {
+      save_checkpoint(path, model);
+    } catch (const std::exception& e) {
+      // The run's result is not lost with its file: it goes next to the metrics instead.
+      const TrainOptions& o = config_.options;
+      std::vector<std::string> folders;
+      for (const auto& file : {o.metrics, o.metrics_csv, o.timeline})
+        if (!file.empty()) folders.push_back(std::filesystem::path(file).parent_path().string());
+      if (!o.checkpoint_dir.empty()) folders.push_back(o.checkpoint_dir);
+      folders.push_back(".");
+      throw Error(keep_model_elsewhere(e.what(), path, model, folders));
+    }
     log_info("saved model to " + path);
   });
 }

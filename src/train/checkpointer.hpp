@@ -24,6 +24,7 @@ struct TrainingState {
   std::int64_t global_step = 0;  // completed optimizer steps
   std::uint64_t seed = 0;        // data order (the run's --seed, or the resumed checkpoint's)
   std::int64_t rows = 0;         // training rows
+  std::int64_t global_batch = 0; // rows per step over all ranks (the data cursor's unit)
 };
 
 // Where training starts: epoch (1-based) and completed steps of it.
@@ -46,8 +47,11 @@ class Checkpointer {
   void on_stop(int epoch, std::int64_t steps_done);
   // After an epoch: saves when it is the last, a stop, or the epoch schedule says so.
   void at_epoch_end(int epoch, bool stopping);
-  // The trained model file (--checkpoint).
+  // The trained model file (--checkpoint); if it cannot be written, the model is kept next to
+  // the metrics (or in the checkpoint or working folder) and the error says where.
   void save_final();
+  // The newest checkpoint this run wrote ("" if none).
+  const std::string& last_checkpoint() const { return last_checkpoint_; }
 
  private:
   Checkpoint snapshot(std::int64_t completed_epochs, std::int64_t epoch_step) const;
@@ -59,6 +63,7 @@ class Checkpointer {
   TrainingState& state_;
   Timeline& timeline_;
   std::int64_t last_saved_step_ = 0;
+  std::string last_checkpoint_;
 };
 
 }  // namespace dptrain

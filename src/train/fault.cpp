@@ -22,15 +22,15 @@ std::optional<FaultPlan> FaultPlan::from_environment() {
     const std::string key = item.substr(0, eq);
     const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
     if (key == "rank") plan.rank = std::atoi(value.c_str());
-    else if (key == "step") plan.step = std::atoll(value.c_str());
+    else if (key == "step") plan.step = value == "load" ? kDuringLoad : std::atoll(value.c_str());
     else if (key == "kind") plan.kind = value;
     else throw ConfigError("DPTRAIN_FAULT: unknown key '" + key + "'");
   }
   static const char* const kinds[] = {"throw", "nan", "stall", "kill", "sigterm", "sigusr1", "sigint", "sigint2"};
-  if (plan.rank < 0 || plan.step < 0 ||
+  if (plan.rank < 0 || (plan.step < 0 && plan.step != kDuringLoad) ||
       std::find(std::begin(kinds), std::end(kinds), plan.kind) == std::end(kinds))
     throw ConfigError(std::string("DPTRAIN_FAULT='") + spec +
-                      "': expected rank=R,step=S,kind=throw|nan|stall|kill|sigterm|sigusr1|sigint|sigint2");
+                      "': expected rank=R,step=S|load,kind=throw|nan|stall|kill|sigterm|sigusr1|sigint|sigint2");
   return plan;
 }
 

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <sstream>
 
+#include "io/atomic_file.hpp"
 #include "dptrain/error.hpp"
 
 namespace dptrain {
@@ -85,14 +87,21 @@ void MetricsWriter::open_one(const std::string& path, MetricsFormat format, cons
                       " metrics file is already given; use --metrics FILE.jsonl with --metrics-csv FILE.csv");
   // A resumed run continues the same files; a CSV header goes only into an empty file.
   const bool has_rows = append && std::filesystem::exists(path) && std::filesystem::file_size(path) > 0;
+  errno = 0;
   file.open(path, append ? std::ios::app : std::ios::trunc);
-  if (!file) throw ConfigError(option + " " + path + ": cannot open for writing");
-  if (format == MetricsFormat::csv && !has_rows) file << csv_header() << '\n' << std::flush;
+  if (!file) throw ConfigError(option + " " + path + ": cannot open for writing: " + errno_text(errno));
+  (format == MetricsFormat::csv ? csv_path_ : jsonl_path_) = path;
+  if (format == MetricsFormat::csv && !has_rows) {
+    file << csv_header() << '\n' << std::flush;
+    if (!file) throw DataError(option + " " + path + ": writing failed: " + errno_text(errno));
+  }
   const std::string sidecar = config_sidecar_path(path);
+  errno = 0;
   std::ofstream config(sidecar, std::ios::trunc);
   config << "# The effective options of this run; `dptrain train --config FILE` repeats it.\n"
          << config_text;
-  if (!config.flush()) throw ConfigError(option + " " + path + ": cannot write " + sidecar);
+  config.close();
+  if (!config) throw ConfigError(option + " " + path + ": cannot write " + sidecar + ": " + errno_text(errno));
 }
 
 void MetricsWriter::open(const std::string& path, const std::string& csv_path,
@@ -102,8 +111,16 @@ void MetricsWriter::open(const std::string& path, const std::string& csv_path,
 }
 
 void MetricsWriter::write(const EpochReport& report) {
-  if (jsonl_.is_open()) jsonl_ << to_json(report) << std::endl;
-  if (csv_.is_open()) csv_ << to_csv(report) << std::endl;
+  // A line that does not reach the disk (full, read-only, quota) fails the run: metrics that
+  // silently stop are a lost result.
+  const auto put = [](std::ofstream& file, const std::string& path, const std::string& line) {
+    if (!file.is_open()) return;
+    errno = 0;
+    file << line << std::endl;
+    if (!file) throw DataError(path + ": writing metrics failed: " + errno_text(errno));
+  };
+  put(jsonl_, jsonl_path_, to_json(report));
+  put(csv_, csv_path_, to_csv(report));
 }
 
 }  // namespace dptrain

@@ -15,7 +15,7 @@ extern "C" void on_stop_signal(int sig) {
   if (sig == SIGINT && ++g_interrupts >= 2) {
     static const char msg[] = "dptrain: second interrupt, stopping at once\n";
     [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
-    ::_exit(130);
+    ::_exit(kExitSecondInterrupt);
   }
   if (g_signal == 0) g_signal = sig;
 }

@@ -1,11 +1,13 @@
 #include "train/timeline.hpp"
 
+#include <cerrno>
 #include <cmath>
 #include <fstream>
 
 #include "dptrain/clock.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/json.hpp"
+#include "io/atomic_file.hpp"
 
 namespace dptrain {
 
@@ -29,8 +31,9 @@ void Timeline::write(const std::string& path, Communicator& comm) const {
   const auto all = comm.allgather(mine);
   run_agreed(comm, [&] {
     if (comm.rank() != 0) return;
+    errno = 0;
     std::ofstream out(path, std::ios::trunc);
-    if (!out) throw ConfigError("--timeline " + path + ": cannot open for writing");
+    if (!out) throw DataError("--timeline " + path + ": cannot open for writing: " + errno_text(errno));
     // One event per line, so a trace of a million spans stays readable.
     out << "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
     for (int r = 0; r < comm.size(); ++r)
@@ -38,7 +41,8 @@ void Timeline::write(const std::string& path, Communicator& comm) const {
           << to_json_line({{"name", "process_name"}, {"ph", "M"}, {"pid", r}, {"args", {{"name", "rank " + std::to_string(r)}}}});
     for (const auto& part : all) out << part;
     out << "\n]}\n";
-    if (!out) throw ConfigError("--timeline " + path + ": write failed");
+    out.close();
+    if (!out) throw DataError("--timeline " + path + ": writing failed: " + errno_text(errno));
   });
 }
 

@@ -43,6 +43,7 @@ void check_checkpointing(const TrainConfig& c) {
     throw ConfigError("--checkpoint-every needs --checkpoint-dir");
   if (c.resume == ResumeMode::latest_in_dir && o.checkpoint_dir.empty())
     throw ConfigError("--resume auto needs --checkpoint-dir");
+  if (o.keep_last < 1) throw ConfigError("--keep-last must be at least 1");
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "dptrain/train_config.hpp"
 #include "epoch_reporter.hpp"
 #include "gradient_sync.hpp"
+#include "output_paths.hpp"
 #include "parallel_gradient.hpp"
 #include "training_data.hpp"
 
@@ -84,15 +85,19 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
       checkpointer_(config, comm, state_, timeline_) {
   run_agreed(comm_, [&] {
     fault_ = FaultPlan::from_environment();
+    // Rank 0 writes every output: check (or create) them before the data loads, not after
+    // the last epoch.
+    if (comm_.rank() == 0) prepare_run_outputs(o_);
     reporter_.open_metrics();
   });
-  data_ = prepare_training_data(config_, comm_);
+  data_ = prepare_training_data(config_, comm_, fault_ ? &*fault_ : nullptr);
   state_.spec = data_.spec;
   state_.params = initial_parameters(state_.spec, o_.seed);
   state_.optimizer = make_optimizer(o_.optimizer, state_.params.size());
   state_.seed = o_.seed;
   state_.rows = data_.selection.training_rows();  // desc.rows unless rows are left out
   global_batch_ = std::min<std::int64_t>(o_.batch, state_.rows);
+  state_.global_batch = global_batch_;
   steps_ = (state_.rows + global_batch_ - 1) / global_batch_;
   start_ = checkpointer_.resume(steps_);
   // The data order comes from the (possibly resumed) seed.
@@ -112,7 +117,8 @@ void Trainer::start_run() {
   std::vector<double> io_max = {data_.io_seconds};
   comm_.allreduce_max(io_max, "io time");
   io_pending_ = io_max[0];
-  StopSignal::clear();
+  // No StopSignal::clear(): a signal that arrived while the data loaded is a pending stop,
+  // taken at the first step boundary.
 }
 
 TrainResult Trainer::run() {
@@ -137,17 +143,21 @@ bool Trainer::run_epoch(int epoch) {
   while (e.step < steps_ && !e.stop) train_step(e);
   if (e.stop) {
     // Agreed at a step boundary (the flag travels in the reduction), so every rank is here at
-    // the same step; some may not have received the signal themselves.
-    const int signal = StopSignal::signal_number() ? StopSignal::signal_number() : SIGTERM;
-    result_.stop_signal = signal;
-    reporter_.stopping(epoch, e.step, steps_, StopSignal::requested(), signal);
+    // the same step; some may not have received the signal themselves. The signal, and so the
+    // exit code without a checkpoint (128 + signal), is agreed: ranks without one send 0.
+    std::vector<double> signal = {static_cast<double>(StopSignal::signal_number())};
+    comm_.allreduce_max(signal, "stop signal");
+    result_.stop_signal = signal[0] > 0 ? static_cast<int>(signal[0]) : SIGTERM;
+    reporter_.stopping(epoch, e.step, steps_, StopSignal::requested(), StopSignal::signal_number());
     if (e.step < steps_) {
       checkpointer_.on_stop(epoch, e.step);
+      result_.stop_checkpoint = checkpointer_.last_checkpoint();
       return false;
     }
   }
   finish_epoch(e);
   checkpointer_.at_epoch_end(epoch, e.stop);
+  if (e.stop) result_.stop_checkpoint = checkpointer_.last_checkpoint();
   return !e.stop;
 }
 
@@ -250,7 +260,8 @@ void Trainer::finish_epoch(EpochProgress& e) {
   // Training throughput: validation time is reported apart (val_s).
   report.samples_per_s = static_cast<double>(std::min(state_.rows, (steps_ - e.first_step) * global_batch_)) /
                          std::max(report.epoch_s - report.val_s, 1e-9);
-  reporter_.epoch(report);
+  // A metrics line that cannot be written (full disk) fails the run on every rank.
+  run_agreed(comm_, [&] { reporter_.epoch(report); });
   result_.epochs.push_back(report);
 }
 

@@ -6,12 +6,19 @@
 #include "dptrain/json.hpp"
 #include "data/labels.hpp"
 #include "dptrain/log.hpp"
+#include "data/data_agreement.hpp"
 
 namespace dptrain {
 namespace {
 
-// This rank's shards of the training and validation files.
-void load_shards(const TrainConfig& config, Communicator& comm, TrainingData& d) {
+DataOptions validation_options(const TrainOptions& o) {
+  DataOptions val_options = o.data;
+  val_options.files = o.val_files;
+  return val_options;
+}
+
+// This rank's own description of the training and validation files.
+void describe_files(const TrainConfig& config, Communicator& comm, TrainingData& d, DataDescription& vdesc) {
   const TrainOptions& o = config.options;
   const int p = comm.size();
   d.desc = describe_data(o.data);
@@ -19,15 +26,21 @@ void load_shards(const TrainConfig& config, Communicator& comm, TrainingData& d)
   if (!config.gradient_sync() && d.desc.rows < p)
     throw ConfigError("--sync params needs at least one row per rank: " + std::to_string(d.desc.rows) +
                       " rows for " + std::to_string(p) + " ranks; use fewer ranks or --sync grad");
-  d.shard = load_shard(o.data, d.desc, shard_range(d.desc.rows, p, comm.rank()));
   if (o.val_files.empty()) return;
-  DataOptions val_options = o.data;
-  val_options.files = o.val_files;
-  const DataDescription vdesc = describe_data(val_options);
+  vdesc = describe_data(validation_options(o));
   if (vdesc.cols != d.desc.cols)
     throw DataError(o.val_files[0] + ": validation data has " + std::to_string(vdesc.cols) +
                     " features; the training data has " + std::to_string(d.desc.cols));
-  d.val = load_shard(val_options, vdesc, shard_range(vdesc.rows, p, comm.rank()));
+}
+
+// This rank's shards of the training and validation files, once every rank agreed on them.
+void load_shards(const TrainConfig& config, Communicator& comm, TrainingData& d, const DataDescription& vdesc,
+                 const FaultPlan* fault) {
+  const TrainOptions& o = config.options;
+  d.shard = load_shard(o.data, d.desc, shard_range(d.desc.rows, comm.size(), comm.rank()));
+  if (fault) fault->fire(comm.rank(), FaultPlan::kDuringLoad);  // tests: a signal while data loads
+  if (!o.val_files.empty())
+    d.val = load_shard(validation_options(o), vdesc, shard_range(vdesc.rows, comm.size(), comm.rank()));
 }
 
 // The model the options and the data ask for; classes come from the largest label of any rank.
@@ -93,9 +106,15 @@ void select_rows(const TrainConfig& config, Communicator& comm, TrainingData& d)
 
 }  // namespace
 
-TrainingData prepare_training_data(const TrainConfig& config, Communicator& comm) {
+TrainingData prepare_training_data(const TrainConfig& config, Communicator& comm, const FaultPlan* fault) {
   TrainingData d;
-  run_agreed(comm, [&] { load_shards(config, comm, d); });
+  DataDescription vdesc;
+  run_agreed(comm, [&] { describe_files(config, comm, d, vdesc); });
+  // Every rank described the files on its own: agree on them before anything is sized by them.
+  agree_on_data(comm, config.options.data, d.desc, "training data");
+  if (!config.options.val_files.empty())
+    agree_on_data(comm, validation_options(config.options), vdesc, "validation data");
+  run_agreed(comm, [&] { load_shards(config, comm, d, vdesc, fault); });
   d.io_seconds = d.shard.io_seconds + (d.val ? d.val->io_seconds : 0.0);
   std::vector<double> max_label = {max_finite_label(d.shard)};
   if (d.val) max_label[0] = std::max(max_label[0], max_finite_label(*d.val));
@@ -103,11 +122,7 @@ TrainingData prepare_training_data(const TrainConfig& config, Communicator& comm
   run_agreed(comm, [&] {
     d.spec = build_model(config, d.desc, max_label[0]);
     check_or_drop_labels(d.spec, d.shard, config.options.data);
-    if (d.val) {
-      DataOptions val_options = config.options.data;
-      val_options.files = config.options.val_files;
-      check_or_drop_labels(d.spec, *d.val, val_options);
-    }
+    if (d.val) check_or_drop_labels(d.spec, *d.val, validation_options(config.options));
   });
   select_rows(config, comm, d);
   if (!d.selection.dropped_report.empty()) log_info(d.selection.dropped_report);

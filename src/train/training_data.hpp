@@ -10,6 +10,7 @@
 #include "dptrain/model.hpp"
 #include "dptrain/row_selection.hpp"
 #include "dptrain/train_config.hpp"
+#include "train/fault.hpp"
 
 namespace dptrain {
 
@@ -22,7 +23,8 @@ struct TrainingData {
   double io_seconds = 0;    // reading, on this rank
 };
 
-// Reads, checks and agrees; any error on any rank throws the same CollectiveFailure on all.
-TrainingData prepare_training_data(const TrainConfig& config, Communicator& comm);
+// Describes, agrees on the description, reads and checks; any error on any rank throws the
+// same CollectiveFailure on all. `fault` (tests, or null) may fire while the data loads.
+TrainingData prepare_training_data(const TrainConfig& config, Communicator& comm, const FaultPlan* fault);
 
 }  // namespace dptrain

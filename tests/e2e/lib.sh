@@ -19,14 +19,17 @@ run_mpi() {
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "PASS: $*"; }
 
-# expect_failure NAME EXPECTED_REGEX NP ARGS... : the run must exit non-zero within 60 s and
-# print the expected message exactly once.
+# expect_failure NAME EXPECTED_REGEX NP ARGS... : the run must exit non-zero within 60 s,
+# without a crash (SIGSEGV, SIGABRT, SIGFPE, SIGBUS), and print the expected message exactly
+# once. EXPECT_CODE=N also requires exit code N.
 expect_failure() {
   local name=$1 pattern=$2 np=$3; shift 3
   local out=$WORK/$name.out code=0
   timeout 60 "$MPIEXEC" -np "$np" --bind-to none "$DPTRAIN" "$@" >"$out" 2>&1 || code=$?
   [ "$code" -ne 124 ] || fail "$name: hung (timeout)"
   [ "$code" -ne 0 ] || fail "$name: exit code 0, expected failure"
+  case $code in 134|135|136|139) cat "$out" >&2; fail "$name: crashed (exit $code)" ;; esac
+  [ -z "${EXPECT_CODE:-}" ] || [ "$code" -eq "$EXPECT_CODE" ] || { cat "$out" >&2; fail "$name: exit $code, expected $EXPECT_CODE"; }
   local count
   count=$(grep -cE -- "$pattern" "$out" || true)
   [ "$count" -eq 1 ] || { cat "$out" >&2; fail "$name: expected message /$pattern/ once, saw it $count times"; }

@@ -167,7 +167,7 @@ wait_job_done() {
   local jid=$1 deadline=$((SECONDS + $2)) states=""
   while [ $SECONDS -lt $deadline ]; do
     states=$(timeout 10 scontrol -o show job "$jid" 2>/dev/null | grep -oP '(?<=\bJobState=)\S+' | sort -u | tr '\n' ' ')
-    if [ -n "$states" ] && ! echo "$states" | grep -qE 'PENDING|RUNNING|CONFIGURING|COMPLETING|REQUEUE|SUSPENDED|RESIZING|SIGNALING|STAGE_OUT'; then
+    if [ -n "$states" ] && ! grep -qE 'PENDING|RUNNING|CONFIGURING|COMPLETING|REQUEUE|SUSPENDED|RESIZING|SIGNALING|STAGE_OUT' <<<"$states"; then
       echo "$states"
       return 0
     fi

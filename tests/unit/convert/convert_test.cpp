@@ -47,11 +47,11 @@ Table read_back(const std::string& path) {
   const DatasetShape x = r.shape("/features");
   t.dims = x.dims;
   t.features.resize(static_cast<std::size_t>(x.rows() * x.cols()));
-  r.read_rows("/features", 0, x.rows(), t.features.data());
+  r.read_rows("/features", 0, x.rows(), std::span(t.features));
   const DatasetShape y = r.shape("/labels");
   t.label_type = y.type_name;
   t.labels.resize(static_cast<std::size_t>(y.rows() * y.cols()));
-  r.read_rows("/labels", 0, y.rows(), t.labels.data());
+  r.read_rows("/labels", 0, y.rows(), std::span(t.labels));
   return t;
 }
 

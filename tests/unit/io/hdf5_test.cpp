@@ -40,13 +40,13 @@ TEST(Hdf5, RoundTripsRowsOfEachTypeWithConversion) {
   EXPECT_EQ(ls.filters, "shuffle,deflate(4)");
 
   std::vector<float> rows(2 * 3);
-  r.read_rows("/features", 2, 2, rows.data());  // a hyperslab: rows 2 and 3 only
+  r.read_rows("/features", 2, 2, std::span(rows));  // a hyperslab: rows 2 and 3 only
   for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(rows[i], 0.5f * (6 + i));
   std::vector<float> labels(3);
-  r.read_rows("/group/labels", 3, 3, labels.data());
+  r.read_rows("/group/labels", 3, 3, std::span(labels));
   EXPECT_EQ(labels, (std::vector<float>{3, 4, 5}));
   std::vector<std::int64_t> ids(6);
-  r.read_rows("/group/labels", 0, 6, ids.data());
+  r.read_rows("/group/labels", 0, 6, std::span(ids));
   EXPECT_EQ(ids[5], 5);
 
   EXPECT_EQ(r.attribute_string("/", "note"), "hello");
@@ -72,7 +72,7 @@ TEST(Hdf5, GrowingDatasetAppendsRows) {
   H5Reader r(path);
   EXPECT_EQ(r.shape("/x").dims, (std::vector<std::int64_t>{3, 2}));
   std::vector<float> all(6);
-  r.read_rows("/x", 0, 3, all.data());
+  r.read_rows("/x", 0, 3, std::span(all));
   EXPECT_EQ(all, (std::vector<float>{1, 2, 3, 4, 5, 6}));
   fs::remove(path);
 }
@@ -104,12 +104,12 @@ TEST(Hdf5, ErrorsNameTheFileAndDataset) {
   H5Reader r(path);
   float out[4];
   try {
-    r.read_rows("/y", 0, 1, out);
+    r.read_rows("/y", 0, 1, std::span(out, 1));
     FAIL() << "no exception";
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("no dataset '/y'"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(r.read_rows("/x", 1, 3, out), DataError);
+  EXPECT_THROW(r.read_rows("/x", 1, 3, std::span(out, 3)), DataError);
   fs::remove(path);
 }
 
@@ -124,7 +124,7 @@ TEST(Hdf5, AtomicWriteLeavesOldFileWhenWritingFails) {
                DataError);
   H5Reader r(path);
   float v = 0;
-  r.read_rows("/x", 0, 1, &v);
+  r.read_rows("/x", 0, 1, std::span(&v, 1));
   EXPECT_EQ(v, 7.0f);
   for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path()))
     EXPECT_EQ(entry.path().filename().string().find(".dptrain-hdf5-test-atomic.h5.tmp"), std::string::npos)

@@ -71,6 +71,9 @@ TEST(TrainConfigTest, BadOptionsNameTheOption) {
   o.checkpoint_every = "2epochs";
   EXPECT_EQ(error_of(o), "--checkpoint-every needs --checkpoint-dir");
   o = {};
+  o.keep_last = 0;  // would keep nothing, or (as -1 once did) everything
+  EXPECT_EQ(error_of(o), "--keep-last must be at least 1");
+  o = {};
   o.sync = "params";
   o.deterministic = true;
   EXPECT_EQ(error_of(o), "--deterministic needs --sync grad (local SGD depends on the rank count)");
