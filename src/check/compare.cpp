@@ -82,7 +82,7 @@ LoadedFile load_predictions_file(const std::string& path, const H5Reader& r) {
       throw DataError(path + ": dataset '" + dataset + "' is " + shape.type_name + "; expected numbers");
     LoadedTensor t{name, shape.dims, StorageOrder::RowMajor,
                    std::vector<float>(static_cast<std::size_t>(shape.rows() * shape.cols()))};
-    if (shape.rows() > 0) r.read_rows(dataset, 0, shape.rows(), t.values.data());
+    if (shape.rows() > 0) r.read_rows(dataset, 0, shape.rows(), std::span(t.values));
     f.tensors.push_back(std::move(t));
   }
   return f;
