@@ -1,64 +1,18 @@
-// `dptrain bench gemm`: the roofline the benchmarks compare against — Eigen's single-thread
-// float GEMM on the shapes of one MLP training step, or (--forward) one forward pass.
+// `dptrain bench`: the roofline the benchmarks compare against — Eigen's single-thread float
+// GEMM on the real products of one training step, warm and without per-product page faults —
+// or (--step) one rank's gradient step, normal and --deterministic, or (--forward) one forward
+// pass. See bench_measure.hpp for what each counts.
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 
+#include "bench_measure.hpp"
 #include "commands.hpp"
-#include "dptrain/clock.hpp"
-#include "dptrain/error.hpp"
 #include "dptrain/json.hpp"
-#include "dptrain/evaluation.hpp"
 #include "dptrain/model.hpp"
 
 namespace dptrain::cli {
-namespace {
-
-using Mat = Eigen::MatrixXf;
-
-// GFLOP/s of the three products of a dense layer's step (forward, weight gradient, input
-// gradient) for every layer of `spec` at `rows` rows, measured over at least `min_s`.
-double step_gemm_gflops(const ModelSpec& spec, std::int64_t rows, double min_s) {
-  std::vector<Mat> w, a, z, d, gw;
-  for (std::size_t l = 0; l < spec.layers(); ++l) {
-    w.push_back(Mat::Random(spec.widths[l + 1], spec.widths[l]));
-    gw.push_back(Mat::Zero(spec.widths[l + 1], spec.widths[l]));
-    a.push_back(Mat::Random(spec.widths[l], rows));
-    z.push_back(Mat::Zero(spec.widths[l + 1], rows));
-    d.push_back(Mat::Zero(spec.widths[l], rows));
-  }
-  double flops = 0;
-  long reps = 0;
-  const double start = now_seconds();
-  while (now_seconds() - start < min_s || reps < 3) {
-    for (std::size_t l = 0; l < spec.layers(); ++l) {
-      z[l].noalias() = w[l] * a[l];
-      gw[l].noalias() = z[l] * a[l].transpose();
-      d[l].noalias() = w[l].transpose() * z[l];
-      flops += 6.0 * static_cast<double>(spec.widths[l] * spec.widths[l + 1] * rows);
-    }
-    ++reps;
-  }
-  return flops / (now_seconds() - start) / 1e9;
-}
-
-// Seconds per forward pass of `spec` at `rows` rows on one thread, as predict and serve run it
-// (Scorer::score): the floor under one batch's answer, whatever the protocol around it.
-double forward_seconds(const ModelSpec& spec, std::int64_t rows, double min_s) {
-  Scorer scorer(spec, initial_parameters(spec, 1), 1, rows);
-  std::vector<float> x(static_cast<std::size_t>(rows * spec.inputs()), 0.5f);
-  std::vector<float> out(static_cast<std::size_t>(rows * spec.outputs()));
-  long reps = 0;
-  const double start = now_seconds();
-  while (now_seconds() - start < min_s || reps < 3) {
-    scorer.score(x.data(), rows, out.data());
-    ++reps;
-  }
-  return (now_seconds() - start) / static_cast<double>(reps);
-}
-
-}  // namespace
 
 void add_bench_command(CLI::App& app, Runner& run) {
   auto* cmd = app.add_subcommand("bench", "Measure the single-core Eigen GEMM roofline for a model's step");
@@ -73,24 +27,46 @@ void add_bench_command(CLI::App& app, Runner& run) {
   cmd->add_option("--rows", *rows, "Rows per product (a rank's share of the batch)")->capture_default_str();
   cmd->add_option("--seconds", *seconds, "Measuring time")->capture_default_str();
   auto forward = std::make_shared<bool>(false);
+  auto step = std::make_shared<bool>(false);
+  auto threads = std::make_shared<int>(1);
   cmd->add_flag("--forward", *forward,
                 "Time one forward pass (as predict and serve score a batch) instead of a training step's GEMMs");
+  cmd->add_flag("--step", *step,
+                "Time one rank's gradient step at --rows rows, normal and --deterministic, instead of the GEMMs");
+  cmd->add_option("--threads", *threads, "Threads for --step")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->callback([=, &run] {
     run = [=](MpiCommunicator& comm) {
       return run_on_rank0(comm, [=] {
         Eigen::setNbThreads(1);
         const ModelSpec spec = make_model_spec(*model, *features, *classes,
                                                LossKind::SoftmaxCrossEntropy, Activation::ReLU);
+        auto ms = [](double s) { return std::round(s * 1e6) / 1e3; };
         if (*forward) {
-          const double s = forward_seconds(spec, *rows, *seconds);
-          std::cout << to_json_line({{"model", spec.describe()}, {"rows", *rows}, {"forward_seconds", s},
-                                     {"rows_per_second", std::round(static_cast<double>(*rows) / s)}})
+          const Timing t = forward_pass(spec, *rows, *seconds);
+          std::cout << to_json_line({{"model", spec.describe()}, {"rows", *rows}, {"forward_seconds", t.median},
+                                     {"rows_per_second", std::round(static_cast<double>(*rows) / t.median)}})
                     << std::endl;
           return;
         }
-        const double gflops = step_gemm_gflops(spec, *rows, *seconds);
-        const double rounded = std::round(gflops * 100) / 100;  // 2 decimals, as ever
-        std::cout << to_json_line({{"model", spec.describe()}, {"rows", *rows}, {"gemm_gflops_per_core", rounded}})
+        if (*step) {
+          const Timing normal = gradient_step(spec, *rows, *threads, false, *seconds / 2);
+          const Timing fixed = gradient_step(spec, *rows, *threads, true, *seconds / 2);
+          std::cout << to_json_line({{"model", spec.describe()}, {"rows", *rows}, {"threads", *threads},
+                                     {"step_ms", ms(normal.best)}, {"step_ms_median", ms(normal.median)},
+                                     {"deterministic_step_ms", ms(fixed.best)},
+                                     {"deterministic_step_ms_median", ms(fixed.median)},
+                                     {"deterministic_ratio", std::round(fixed.best / normal.best * 100) / 100}})
+                    << std::endl;
+          return;
+        }
+        long faults = 0;
+        const Timing t = step_gemm(spec, *rows, *seconds, faults);
+        const double flops = step_gemm_flops(spec, *rows);
+        auto gflops = [&](double s) { return std::round(flops / s / 1e7) / 100; };  // 2 decimals
+        std::cout << to_json_line({{"model", spec.describe()}, {"rows", *rows},
+                                   {"gemm_gflops_per_core", gflops(t.best)}, {"gemm_gflops_median", gflops(t.median)},
+                                   {"step_flops_per_sample", step_flops_per_sample(spec)},
+                                   {"page_faults_per_rep", static_cast<double>(faults) / static_cast<double>(t.reps)}})
                   << std::endl;
       });
     };

@@ -31,6 +31,10 @@ CLI::Option* add_threads_option(CLI::App* cmd, int& threads);
 // --stall-timeout: a finite number of seconds >= 0 (0: wait forever); -1 or nan is a usage error.
 CLI::Validator stall_timeout_seconds();
 
+// The allocator and OpenMP defaults dptrain sets for itself where the user has not
+// (runtime_defaults.cpp); first thing in main, before MPI starts. May execute dptrain again.
+void apply_runtime_defaults(char** argv);
+
 // Runs `work` on rank 0 only (file writers), agreeing on the outcome.
 int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work);
 

@@ -45,6 +45,7 @@ int run_on_rank0(MpiCommunicator& comm, const std::function<void()>& work) {
 
 int main(int argc, char** argv) {
   using namespace dptrain;
+  cli::apply_runtime_defaults(argv);
   // Before MPI starts: a stop signal sent to `train` at any moment, even while it starts or
   // loads data, is kept as a pending stop (other commands keep the default actions).
   if (argc > 1 && std::string(argv[1]) == "train") StopSignal::install();

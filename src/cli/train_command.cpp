@@ -114,11 +114,11 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   add_threads_option(par, o.threads);
   par->add_option("--overlap", c->overlap,
-                  "on: start each gradient bucket's allreduce as soon as backprop finishes it; off: "
-                  "one allreduce after backprop")
+                  "on: start each gradient bucket's allreduce as soon as backprop finishes it (models "
+                  "of 65536+ parameters); off: one allreduce after backprop")
       ->capture_default_str();
   par->add_flag("--deterministic", o.deterministic,
-                "Bitwise-identical results for any ranks x threads (fixed-point gradient sums; slower)");
+                "Bitwise-identical results for any ranks x threads (fixed-point sums of fixed row blocks; slower)");
   par->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective before aborting the job (0: forever)")
       ->check(stall_timeout_seconds())

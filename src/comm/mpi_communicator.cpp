@@ -98,18 +98,30 @@ struct MpiCommunicator::Impl {
   }
 
   // Waits for `request`, polling; past the stall timeout, reports and aborts the job:
-  // a peer that never arrives cannot be recovered from inside MPI.
+  // a peer that never arrives cannot be recovered from inside MPI. Open MPI moves shared-memory
+  // transfers only inside MPI calls, so a waiting rank polls; but on a shared core a rank that
+  // only spins takes the time slice its late peer needs. So: spin for kSpinSeconds (a peer
+  // that is running arrives within that), then yield the core between polls, and past
+  // kYieldSeconds sleep between polls, doubling the sleep up to kMaxSleepSeconds.
   void wait(MPI_Request& request, const char* phase, MPI_Status* status = MPI_STATUS_IGNORE) {
-    const double start = now_seconds();
+    constexpr double kSpinSeconds = 50e-6, kYieldSeconds = 1e-3, kMaxSleepSeconds = 250e-6;
     int done = 0;
-    long polls = 0;
-    while (true) {
+    check(MPI_Test(&request, &done, status), "MPI_Test");
+    if (done) return;
+    const double start = now_seconds();
+    double sleep_s = 10e-6;
+    for (long polls = 1;; ++polls) {
       check(MPI_Test(&request, &done, status), "MPI_Test");
       if (done) return;
-      if (++polls % 1024 == 0) {
-        const double waited = now_seconds() - start;
-        if (stall_timeout_s > 0 && waited > stall_timeout_s) report_stall_and_abort(phase, waited);
-        if (waited > 0.01) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      if (polls % 32 != 0) continue;  // the clock costs more than a poll
+      const double waited = now_seconds() - start;
+      if (waited < kSpinSeconds) continue;
+      if (stall_timeout_s > 0 && waited > stall_timeout_s) report_stall_and_abort(phase, waited);
+      if (waited < kYieldSeconds) {
+        std::this_thread::yield();
+      } else {
+        std::this_thread::sleep_for(std::chrono::duration<double>(sleep_s));
+        sleep_s = std::min(2 * sleep_s, kMaxSleepSeconds);
       }
     }
   }

@@ -22,6 +22,7 @@ struct Batch {
   std::int64_t rows = 0;
   float* features = nullptr;  // writable: fault injection poisons a batch in place
   const float* labels = nullptr;
+  const std::int64_t* row_ids = nullptr;  // global row ids (--deterministic orders rows by them)
 };
 
 class BatchSource {

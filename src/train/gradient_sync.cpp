@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "deterministic_blocks.hpp"
 #include "dptrain/clock.hpp"
 
 namespace dptrain {
@@ -96,16 +97,26 @@ class BucketedOverlap final : public GradientSync {
   BucketSender sender_;
 };
 
-// --deterministic: every row's gradient in fixed point, summed as integers (exact), so the
-// result is bitwise the same for any ranks x threads.
+// --deterministic: the gradient of fixed micro-blocks of rows (DeterministicBlocks) in fixed
+// point, summed as integers (exact), so the result is bitwise the same for any ranks x threads.
 class FixedPointAllreduce final : public GradientSync {
  public:
-  FixedPointAllreduce(Communicator& comm, std::size_t num_params, Timeline& timeline)
-      : GradientSync(comm, num_params, timeline), fixed_(num_params + kTotalsSlots, 0) {}
+  FixedPointAllreduce(Communicator& comm, const ModelSpec& spec, Timeline& timeline)
+      : GradientSync(comm, spec.num_params(), timeline),
+        fixed_(spec.num_params() + kTotalsSlots, 0),
+        blocks_(spec.inputs(), spec.label_cols()) {}
   BatchStats compute(ParallelGradient& gradient, const float* params, const Batch& batch) override {
-    return gradient.compute_fixed(params, batch.features, batch.labels, batch.rows, fixed_.data());
+    planned_ = true;
+    const double t0 = now_seconds();
+    const bool ok = blocks_.plan(comm_, batch, false);
+    communicated("row exchange", t0, now_seconds());
+    if (!ok) return {};  // another rank failed: the exchange carries its failure
+    return gradient.compute_fixed(params, blocks_.blocks(), fixed_.data());
   }
   StepTotals exchange(const LocalStep& mine, const std::optional<std::string>& local_error) override {
+    // A rank that failed before its batch still takes part in the row exchange.
+    if (!planned_) blocks_.plan(comm_, Batch{}, true);
+    planned_ = false;
     const double t0 = now_seconds();
     const bool failed = mine.flags.failed;
     // compute_fixed left the loss in slot n_ (fixed point); the totals follow the gradient.
@@ -126,6 +137,8 @@ class FixedPointAllreduce final : public GradientSync {
 
  private:
   std::vector<std::int64_t> fixed_;
+  DeterministicBlocks blocks_;
+  bool planned_ = false;
 };
 
 // --sync params: local SGD. Each rank steps on its own; the parameters are averaged every
@@ -167,9 +180,13 @@ std::unique_ptr<GradientSync> make_gradient_sync(const TrainConfig& config, Comm
   const TrainOptions& o = config.options;
   const std::size_t n = spec.num_params();
   if (!config.gradient_sync()) return std::make_unique<LocalSgdAveraging>(comm, n, timeline, o.average_every);
-  if (o.deterministic) return std::make_unique<FixedPointAllreduce>(comm, n, timeline);
-  // Overlap needs float sums; with one rank there is nothing to overlap.
-  if (o.overlap && comm.size() > 1) return std::make_unique<BucketedOverlap>(comm, spec, timeline);
+  if (o.deterministic) return std::make_unique<FixedPointAllreduce>(comm, spec, timeline);
+  // Overlap needs float sums; with one rank there is nothing to overlap. Below
+  // kOverlapMinValues the whole gradient is one message: a step of a small model is short, and
+  // every extra (nonblocking) collective costs it tens of microseconds of latency.
+  constexpr std::size_t kOverlapMinValues = 65536;
+  if (o.overlap && comm.size() > 1 && n >= kOverlapMinValues)
+    return std::make_unique<BucketedOverlap>(comm, spec, timeline);
   return std::make_unique<WholeAllreduce>(comm, n, timeline);
 }
 

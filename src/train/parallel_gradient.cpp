@@ -51,12 +51,23 @@ BatchStats ParallelGradient::compute(const float* params, const float* x, const 
     const int t = omp_get_thread_num();
     const std::int64_t lo = rows * t / nt, hi = rows * (t + 1) / nt;
     float* g = t == 0 ? grad : grads_[t - 1].data();
-    ThreadSum sum;
-    sum.grad = grad;
-    sum.others = &grads_;
-    sum.outer = ready;
-    // Every thread announces every bucket (even with no rows), so the barriers match.
-    stats_[t] = forward_backward(spec_, params, x + lo * d, y + lo * k, hi - lo, g, workspaces_[t], &sum);
+    if (ready) {
+      ThreadSum sum;
+      sum.grad = grad;
+      sum.others = &grads_;
+      sum.outer = ready;
+      // Every thread announces every bucket (even with no rows), so the barriers match.
+      stats_[t] = forward_backward(spec_, params, x + lo * d, y + lo * k, hi - lo, g, workspaces_[t], &sum);
+    } else {
+      // Nobody waits for buckets: one barrier, then one sum over the whole buffer (a barrier
+      // per bucket costs most when the cores are shared and a thread is descheduled).
+      stats_[t] = forward_backward(spec_, params, x + lo * d, y + lo * k, hi - lo, g, workspaces_[t]);
+      ThreadSum sum;
+      sum.grad = grad;
+      sum.others = &grads_;
+      sum.outer = nullptr;
+      sum(0, spec_.num_params());
+    }
   }
   BatchStats total;
   for (const auto& s : stats_) {
@@ -66,22 +77,44 @@ BatchStats ParallelGradient::compute(const float* params, const float* x, const 
   return total;
 }
 
-BatchStats ParallelGradient::compute_fixed(const float* params, const float* x, const float* y,
-                                           std::int64_t rows, std::int64_t* fixed) {
-  const std::int64_t d = spec_.inputs(), k = spec_.label_cols();
+namespace {
+
+// Per row, |g| < 2^19: a step of up to 2^12 rows (--batch 2048 plus the slack of a stratified
+// batch) then stays inside int64 at 2^32 per unit. A block of `rows` rows may reach rows x that.
+constexpr double kRowLimit = 524288.0;
+
+// acc += g in fixed point; false if some value is not finite or beyond `limit` (then acc is
+// garbage and the step is void). One vectorised pass.
+template <class T>
+bool add_fixed(const T* g, std::int64_t n, double limit, std::int64_t* acc) {
+  constexpr double one = ParallelGradient::kFixedOne;
+  const double bound = limit * one;
+  int bad = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double v = static_cast<double>(g[i]) * one;
+    const bool fine = std::abs(v) < bound;  // false for NaN
+    bad |= !fine;
+    acc[i] += static_cast<std::int64_t>(fine ? v : 0.0);
+  }
+  return bad == 0;
+}
+
+}  // namespace
+
+BatchStats ParallelGradient::compute_fixed(const float* params, const FixedBlocks& blocks, std::int64_t* fixed) {
+  const std::int64_t d = spec_.inputs(), k = spec_.label_cols(), m = FixedBlocks::kBlockRows;
   const auto n = static_cast<std::int64_t>(spec_.num_params());
   const int nt = threads_;
   if (fixed_.empty()) {
     for (int t = 0; t < nt; ++t) {
       fixed_.emplace_back(n + 1);
-      row_x_.emplace_back(d);
-      row_y_.emplace_back(k);
-      row_grad_.emplace_back(n);
+      block_x_.emplace_back(m * d);
+      block_y_.emplace_back(m * k);
+      block_grad_.emplace_back(n);
+      block_workspaces_.emplace_back(spec_, m);
     }
   }
-  // Per row, |g| < 2^19 keeps a batch of up to 2^12 rows (--batch 2048 plus the slack of a
-  // stratified batch) inside int64 at 2^32 per unit.
-  constexpr float kLimit = 524288.0f;
+  const auto nb = static_cast<std::int64_t>(blocks.ends.size());
   std::vector<char> bad(nt, 0);
 #pragma omp parallel num_threads(nt)
   {
@@ -89,23 +122,18 @@ BatchStats ParallelGradient::compute_fixed(const float* params, const float* x, 
     std::int64_t* acc = fixed_[t].data();
     std::fill(acc, acc + n + 1, 0);
     BatchStats mine;
-    const std::int64_t lo = rows * t / nt, hi = rows * (t + 1) / nt;
-    for (std::int64_t r = lo; r < hi && !bad[t]; ++r) {
+    // Which thread takes a block does not matter: integer sums are exact.
+    for (std::int64_t b = t; b < nb && !bad[t]; b += nt) {
+      const std::int64_t lo = b == 0 ? 0 : blocks.ends[b - 1], rows = blocks.ends[b] - lo;
       // Copy into the same buffer every time: the arithmetic must not depend on alignment.
-      std::copy(x + r * d, x + (r + 1) * d, row_x_[t].begin());
-      std::copy(y + r * k, y + (r + 1) * k, row_y_[t].begin());
-      const BatchStats s = forward_backward(spec_, params, row_x_[t].data(), row_y_[t].data(), 1,
-                                            row_grad_[t].data(), workspaces_[t]);
-      const float* g = row_grad_[t].data();
-      float largest = 0;
-      for (std::int64_t i = 0; i < n; ++i) largest = std::max(largest, std::abs(g[i]));
-      if (!(largest < kLimit) || !(std::abs(s.loss) < kLimit)) {
-        bad[t] = 1;
-        break;
+      for (std::int64_t r = 0; r < rows; ++r) {
+        std::copy(blocks.x[lo + r], blocks.x[lo + r] + d, block_x_[t].begin() + r * d);
+        std::copy(blocks.y[lo + r], blocks.y[lo + r] + k, block_y_[t].begin() + r * k);
       }
-      for (std::int64_t i = 0; i < n; ++i)
-        acc[i] += static_cast<std::int64_t>(static_cast<double>(g[i]) * kFixedOne);
-      acc[n] += static_cast<std::int64_t>(s.loss * kFixedOne);
+      const BatchStats s = forward_backward(spec_, params, block_x_[t].data(), block_y_[t].data(), rows,
+                                            block_grad_[t].data(), block_workspaces_[t]);
+      const double limit = kRowLimit * static_cast<double>(rows);
+      if (!add_fixed(block_grad_[t].data(), n, limit, acc) || !add_fixed(&s.loss, 1, limit, acc + n)) bad[t] = 1;
       mine.correct += s.correct;
     }
     stats_[t] = mine;

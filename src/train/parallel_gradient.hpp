@@ -9,6 +9,21 @@
 
 namespace dptrain {
 
+// --deterministic: the rows a rank computes, as fixed micro-blocks of at most kBlockRows rows
+// whose composition does not depend on the rank or thread count (DeterministicBlocks plans
+// them). x[i] and y[i] point at row i's features and labels; block b is rows
+// [ends[b-1], ends[b]).
+struct FixedBlocks {
+  static constexpr std::int64_t kBlockRows = 32;
+  std::vector<const float*> x, y;
+  std::vector<std::int64_t> ends;
+  void clear() {
+    x.clear();
+    y.clear();
+    ends.clear();
+  }
+};
+
 class ParallelGradient {
  public:
   ParallelGradient(const ModelSpec& spec, int threads, std::int64_t max_rows);
@@ -19,15 +34,15 @@ class ParallelGradient {
                      float* grad, GradientReady* ready = nullptr);
   int threads() const { return threads_; }
 
-  // --deterministic: each row's gradient is computed on its own (so it depends only on the
-  // row and the parameters), converted to fixed point (kFixedOne units) and summed as
-  // integers. Integer sums are exact, so the total is bitwise the same however the rows are
-  // split over threads and ranks. `fixed` receives num_params gradient sums followed by the
-  // loss sum, all in fixed point. A non-finite or huge row gradient (which fixed point cannot
-  // hold) makes the returned loss NaN.
+  // --deterministic: the gradient of each fixed micro-block of rows (FixedBlocks) by the same
+  // GEMMs as compute(), on a copy of the block in the same buffer, so it depends only on the
+  // block's rows and the parameters; converted to fixed point (kFixedOne units) per block and
+  // summed as integers. Integer sums are exact, so the total is bitwise the same however the
+  // blocks are spread over threads and ranks. `fixed` receives num_params gradient sums
+  // followed by the loss sum, all in fixed point. A non-finite or huge block gradient (which
+  // fixed point cannot hold) makes the returned loss NaN.
   static constexpr double kFixedOne = 4294967296.0;  // 2^32
-  BatchStats compute_fixed(const float* params, const float* x, const float* y, std::int64_t rows,
-                           std::int64_t* fixed);
+  BatchStats compute_fixed(const float* params, const FixedBlocks& blocks, std::int64_t* fixed);
 
  private:
   ModelSpec spec_;
@@ -35,9 +50,10 @@ class ParallelGradient {
   std::vector<Workspace<float>> workspaces_;
   std::vector<AlignedVector<float>> grads_;  // threads 1..T-1; thread 0 writes into the output
   std::vector<BatchStats> stats_;
-  // compute_fixed only: per-thread integer sums and one-row buffers.
+  // compute_fixed only: per-thread integer sums, block buffers and workspaces.
   std::vector<std::vector<std::int64_t>> fixed_;
-  std::vector<AlignedVector<float>> row_x_, row_y_, row_grad_;
+  std::vector<AlignedVector<float>> block_x_, block_y_, block_grad_;
+  std::vector<Workspace<float>> block_workspaces_;
 };
 
 }  // namespace dptrain
