@@ -14,7 +14,7 @@ namespace dptrain {
 // them). x[i] and y[i] point at row i's features and labels; block b is rows
 // [ends[b-1], ends[b]).
 struct FixedBlocks {
-  static constexpr std::int64_t kBlockRows = 32;
+  static constexpr std::int64_t kBlockRows = 64;
   std::vector<const float*> x, y;
   std::vector<std::int64_t> ends;
   void clear() {

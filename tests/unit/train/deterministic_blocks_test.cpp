@@ -126,7 +126,7 @@ void expect_bitwise_across_layouts(const ModelSpec& spec, const std::vector<std:
   }
 }
 
-// 150 rows: about 50 per rank at p = 3, so blocks of 32 straddle every rank boundary.
+// 150 rows: about 50 per rank at p = 3, so blocks (64 rows) straddle every rank boundary.
 TEST(DeterministicBlocks, BitwiseAcrossRanksAndThreadsMlp) {
   expect_bitwise_across_layouts(model({16, 8}), batch_ids(150, kRows, 3));
 }
