@@ -34,7 +34,7 @@ for part, out in (("train", train), ("t10k", test)):
         subprocess.run([dptrain, "convert", "--from", "idx", "--input", f"{src}/{part}-images-idx3-ubyte.gz",
                         "--labels", f"{src}/{part}-labels-idx1-ubyte.gz", "--out", out], check=True,
                        stdout=subprocess.DEVNULL)
-WIDE_ROWS = 4096
+WIDE_ROWS = 2048
 if not os.path.exists(wide):
     subprocess.run([dptrain, "gen", "--out", wide, "--rows", str(WIDE_ROWS), "--features", "784", "--classes", "10",
                     "--seed", "1"], check=True, stdout=subprocess.DEVNULL)
