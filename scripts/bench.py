@@ -283,7 +283,7 @@ for r in results:
                  f"{r['mean_samples_per_s']:,.0f} | {gf} | "
                  f"{cf} | {a} | {rss} |")
 lines += ["", "One busy competing process (`yes > /dev/null`), same commands:", "",
-          "| ranks x threads | quiet samples/s | loaded samples/s | loaded / quiet |", "|---|---:|---:|---:|"]
+          "| run | samples/s without it | with it | with / without |", "|---|---:|---:|---:|"]
 for quiet, loaded in (("dptrain-1x1", "loaded-1x1"), ("dptrain-2x1", "loaded-2x1"), ("dptrain-1x2", "loaded-1x2"),
                       ("dptrain-1x2", "loaded-1x2-gomp-default-spin"), ("pytorch-2x1", "loaded-2x1-pytorch")):
     lines.append(f"| {loaded} | {sps(quiet):,.0f} | {sps(loaded):,.0f} | {sps(loaded) / sps(quiet):.2f} |")
