@@ -27,6 +27,7 @@ struct ConvertOptions {
   // libsvm
   std::int64_t features = 0;        // feature count; 0: inferred (one extra pass over the file)
   std::string index_base = "auto";  // 0 | 1 | auto (1 unless an index 0 appears; one extra pass)
+  std::string layout = "auto";      // libsvm, text: dense | sparse (CSR group /features) | auto (CSR below 10% density)
 
   // Called now and then with (input bytes read, input bytes in all, rows written); the
   // total is 0 when unknown. Null: no progress.

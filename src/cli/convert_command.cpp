@@ -80,6 +80,9 @@ void add_convert_command(CLI::App& app, Runner& run) {
   cmd->add_option("--index-base", o.index_base,
                   "libsvm: 0 | 1 | auto (1 unless an index 0 appears; one extra pass)")
       ->capture_default_str();
+  cmd->add_option("--layout", o.layout,
+                  "libsvm/text: dense | sparse (a CSR group /features, anndata layout) | auto (CSR below 10% density)")
+      ->capture_default_str();
   cmd->add_option("--progress", c->progress, "Progress on stderr: auto (on a terminal) | on | off")
       ->capture_default_str();
   cmd->callback([&run, c] {

@@ -67,7 +67,7 @@ void add_predict_command(CLI::App& app, Runner& run) {
   auto* format = cmd->add_option("--out-format", o.out_format,
                                  "auto (csv when --out ends in .csv, else h5) | h5 | csv")
                      ->capture_default_str();
-  cmd->add_option("--features-name", o.data.features_name, "Features dataset [N, D]")
+  cmd->add_option("--features-name", o.data.features_name, "Features dataset [N, D], or a CSR group (anndata layout)")
       ->capture_default_str();
   add_threads_option(cmd, o.threads);
   auto* block = cmd->add_option("--block-rows", o.block_rows,

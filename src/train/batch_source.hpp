@@ -22,6 +22,7 @@ struct Batch {
   std::int64_t rows = 0;
   float* features = nullptr;  // writable: fault injection poisons a batch in place
   const float* labels = nullptr;
+  CsrRows* sparse = nullptr;  // CSR rows instead of `features` (a CSR shard)
 };
 
 class BatchSource {

@@ -1,0 +1,46 @@
+// AdaGrad (Duchi et al. 2011), as PyTorch's torch.optim.Adagrad with initial accumulator 0:
+// acc += g^2; p -= lr g / (sqrt(acc) + eps). Its per-parameter rates suit sparse inputs: a
+// rare feature keeps a large step. With a compact gradient only the rows present are
+// updated (lazy): exact without weight decay, since a zero gradient changes neither acc nor p;
+// with --weight-decay the decay of a row is applied only at the steps that touch it.
+#include <cmath>
+
+#include "optim/sparse_update.hpp"
+
+namespace dptrain {
+namespace {
+
+class Adagrad final : public Optimizer {
+ public:
+  Adagrad(std::size_t n, const OptimizerOptions& o)
+      : acc_(n, 0.0f), eps_(static_cast<float>(o.eps)), wd_(static_cast<float>(o.weight_decay)) {}
+  void step(std::span<float> p, std::span<float> g, double lr, float scale) override {
+    const float a = static_cast<float>(lr);
+    for (std::size_t i = 0; i < p.size(); ++i) update(p, i, g[i], a, scale);
+    ++steps;
+  }
+  void step_sparse(std::span<float> p, std::span<const std::int32_t> columns, std::int64_t width,
+                   std::span<const float> g, double lr, float scale) override {
+    const float a = static_cast<float>(lr);
+    for_each_sparse(p.size(), columns, width, g.size(), [&](std::size_t i, std::size_t k) { update(p, i, g[k], a, scale); });
+    ++steps;
+  }
+  std::vector<std::pair<std::string, std::vector<float>*>> state() override { return {{"accumulator", &acc_}}; }
+
+ private:
+  void update(std::span<float> p, std::size_t i, float grad, float lr, float scale) {
+    const float gi = grad * scale + wd_ * p[i];
+    acc_[i] += gi * gi;
+    p[i] -= lr * gi / (std::sqrt(acc_[i]) + eps_);
+  }
+  std::vector<float> acc_;
+  float eps_, wd_;
+};
+
+}  // namespace
+
+std::unique_ptr<Optimizer> make_adagrad(std::size_t num_params, const OptimizerOptions& options) {
+  return std::make_unique<Adagrad>(num_params, options);
+}
+
+}  // namespace dptrain
