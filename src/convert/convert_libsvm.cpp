@@ -153,10 +153,10 @@ ConvertSummary convert_libsvm(const ConvertOptions& o) {
   if (cols <= 0) throw DataError(o.input + ": no feature index found; give --features D");
   in.rewind();
   const std::string layout = choose_layout(o, lines, cols, nnz);
-  const std::string density = std::to_string(100.0 * static_cast<double>(nnz) / (static_cast<double>(lines) * cols));
+  const std::string density = percent_text(static_cast<double>(nnz) / (static_cast<double>(std::max<std::int64_t>(1, lines)) * cols));
   if (layout == "sparse") {
     ConvertSummary summary = write_libsvm_csr(o, in, base, cols, how);
-    summary.details += "; CSR, " + std::to_string(nnz) + " non-zeros (" + density + "%)";
+    summary.details += "; CSR, " + std::to_string(nnz) + " non-zeros (" + density + ")";
     return summary;
   }
 
@@ -196,7 +196,7 @@ ConvertSummary convert_libsvm(const ConvertOptions& o) {
     writer.set_attribute("/features", "source", o.input);
   });
   summary.details = std::to_string(cols) + " features (" + how + "), " + std::to_string(base) +
-                    "-based indices; dense (" + density + "% non-zero)";
+                    "-based indices; dense (" + density + " non-zero)";
   return summary;
 }
 

@@ -82,7 +82,7 @@ ConvertSummary convert_text(const ConvertOptions& o) {
     writer.set_attribute("/features", "source", o.input);
     summary.rows = csr.rows();
     summary.label_type = "int64";
-    summary.details = std::to_string(csr.nnz()) + " non-zeros (" + std::to_string(csr.nnz() / std::max<std::int64_t>(1, csr.rows())) +
+    summary.details = std::to_string(csr.nnz()) + " non-zeros (" + std::to_string((csr.nnz() + csr.rows() / 2) / std::max<std::int64_t>(1, csr.rows())) +
                       " per row), unigrams to " + std::to_string(o.ngrams) + "-grams hashed into 2^" +
                       std::to_string(o.hash_bits) + " columns, " + (names.empty() ? "class ids" : std::to_string(names.size()) + " class names");
   });

@@ -17,6 +17,12 @@ std::string size_text(double bytes) {
   return text;
 }
 
+std::string percent_text(double fraction) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g%%", 100.0 * fraction);
+  return text;
+}
+
 std::string choose_layout(const ConvertOptions& o, std::int64_t rows, std::int64_t cols, std::int64_t nnz) {
   if (o.layout != "auto" && o.layout != "dense" && o.layout != "sparse")
     throw ConfigError("--layout '" + o.layout + "': expected dense, sparse or auto");
@@ -31,7 +37,7 @@ std::string choose_layout(const ConvertOptions& o, std::int64_t rows, std::int64
     throw DataError(o.out + ": a dense layout of " + std::to_string(rows) + " x " + std::to_string(cols) +
                     " float32 values takes " + size_text(dense_bytes) + " but " + folder.string() + " has " +
                     size_text(static_cast<double>(space.available)) + " free; the data is " +
-                    std::to_string(100.0 * density) + "% non-zero: write CSR with --layout sparse (about " +
+                    percent_text(density) + " non-zero: write CSR with --layout sparse (about " +
                     size_text(12.0 * static_cast<double>(nnz) + 8.0 * static_cast<double>(rows)) + ")");
   return "dense";
 }

@@ -19,8 +19,9 @@ constexpr double kSparseDensityThreshold = 0.10;
 // with the size it would take) a dense layout larger than the free space in the output's folder.
 std::string choose_layout(const ConvertOptions& o, std::int64_t rows, std::int64_t cols, std::int64_t nnz);
 
-// "1.2 GB" for a byte count.
+// "1.2 GB" for a byte count; "0.0012%" for a fraction.
 std::string size_text(double bytes);
+std::string percent_text(double fraction);
 
 // Collects labels; writes /labels as int64 (every label an integer, or --label-type int) or float32.
 class LabelColumn {
