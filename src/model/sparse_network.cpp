@@ -26,12 +26,16 @@ void run_sparse_layers(const ModelSpec& spec, const T* params, const CsrView& x,
   const std::int64_t out = spec.widths[1], rows = x.rows;
   Eigen::Map<Mat<T>> z(ws.activations[0].data(), out, rows);
   Eigen::Map<const Vec<T>> b(params + spec.bias_offset(0), out);
+  z.colwise() = b;
+  // Plain loops over the `out` values of a column: short, contiguous, vectorised by the
+  // compiler without Eigen's per-expression overhead (this loop is the whole forward pass).
   for (std::int64_t j = 0; j < rows; ++j) {
-    auto col = z.col(j);
-    col = b;
-    for (std::int64_t k = x.indptr[j]; k < x.indptr[j + 1]; ++k)
-      col += static_cast<T>(x.values[k]) *
-             Eigen::Map<const Vec<T>>(params + static_cast<std::int64_t>(x.indices[k]) * out, out);
+    T* zj = z.data() + j * out;
+    for (std::int64_t k = x.indptr[j]; k < x.indptr[j + 1]; ++k) {
+      const T v = static_cast<T>(x.values[k]);
+      const T* w = params + static_cast<std::int64_t>(x.indices[k]) * out;
+      for (std::int64_t o = 0; o < out; ++o) zj[o] += v * w[o];
+    }
   }
   for (std::size_t l = 1; l < spec.layers(); ++l) {
     Eigen::Map<Mat<T>> prev(ws.activations[l - 1].data(), spec.widths[l], rows);
@@ -78,10 +82,14 @@ BatchStats sparse_forward_backward(const ModelSpec& spec, const T* params, const
   const std::int64_t out = spec.widths[1];
   Eigen::Map<Mat<T>> delta(ws.activations[0].data(), out, rows);
   Eigen::Map<Vec<T>>(tail, out).noalias() = delta.rowwise().sum();
-  for (std::int64_t j = 0; j < rows; ++j)
-    for (std::int64_t k = x.indptr[j]; k < x.indptr[j + 1]; ++k)
-      Eigen::Map<Vec<T>>(grad0 + static_cast<std::int64_t>(slot[x.indices[k]]) * out, out) +=
-          static_cast<T>(x.values[k]) * delta.col(j);
+  for (std::int64_t j = 0; j < rows; ++j) {
+    const T* dj = delta.data() + j * out;
+    for (std::int64_t k = x.indptr[j]; k < x.indptr[j + 1]; ++k) {
+      const T v = static_cast<T>(x.values[k]);
+      T* g = grad0 + static_cast<std::int64_t>(slot[x.indices[k]]) * out;
+      for (std::int64_t o = 0; o < out; ++o) g[o] += v * dj[o];
+    }
+  }
   return stats;
 }
 

@@ -3,6 +3,8 @@
 // rare feature keeps a large step. With a compact gradient only the rows present are
 // updated (lazy): exact without weight decay, since a zero gradient changes neither acc nor p;
 // with --weight-decay the decay of a row is applied only at the steps that touch it.
+#include <Eigen/Core>
+
 #include <cmath>
 
 #include "optim/sparse_update.hpp"
@@ -22,7 +24,13 @@ class Adagrad final : public Optimizer {
   void step_sparse(std::span<float> p, std::span<const std::int32_t> columns, std::int64_t width,
                    std::span<const float> g, double lr, float scale) override {
     const float a = static_cast<float>(lr);
-    for_each_sparse(p.size(), columns, width, g.size(), [&](std::size_t i, std::size_t k) { update(p, i, g[k], a, scale); });
+    const auto w = static_cast<std::size_t>(width);
+    // Each column's `width` parameters are contiguous: update them as one short vector.
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      update_run(p.data() + static_cast<std::size_t>(columns[i]) * w, acc_.data() + static_cast<std::size_t>(columns[i]) * w,
+                 g.data() + i * w, w, a, scale);
+    const std::size_t head = columns.size() * w, tail = g.size() - head;
+    update_run(p.data() + p.size() - tail, acc_.data() + p.size() - tail, g.data() + head, tail, a, scale);
     ++steps;
   }
   std::vector<std::pair<std::string, std::vector<float>*>> state() override { return {{"accumulator", &acc_}}; }
@@ -32,6 +40,14 @@ class Adagrad final : public Optimizer {
     const float gi = grad * scale + wd_ * p[i];
     acc_[i] += gi * gi;
     p[i] -= lr * gi / (std::sqrt(acc_[i]) + eps_);
+  }
+  // update() on n contiguous parameters, vectorised by Eigen (sqrt included).
+  void update_run(float* p, float* acc, const float* g, std::size_t n, float lr, float scale) {
+    const auto size = static_cast<Eigen::Index>(n);
+    Eigen::Map<Eigen::ArrayXf> P(p, size), A(acc, size);
+    Eigen::Map<const Eigen::ArrayXf> G(g, size);
+    A += (G * scale + wd_ * P).square();
+    P -= lr * (G * scale + wd_ * P) / (A.sqrt() + eps_);
   }
   std::vector<float> acc_;
   float eps_, wd_;

@@ -48,7 +48,9 @@ class SparseGradientSync final : public GradientSync {
  public:
   SparseGradientSync(const TrainConfig& config, Communicator& comm, const ModelSpec& spec, Timeline& timeline,
                      std::int64_t max_rows)
-      : GradientSync(comm, spec.num_params(), timeline),
+      // The base's dense buffer is not used: the dense exchange fills sums_ only when chosen.
+      : GradientSync(comm, 0, timeline),
+        params_(spec.num_params()),
         mode_(parse_exchange(config.options.sparse_exchange)),
         deterministic_(config.options.deterministic),
         width_(spec.widths[1]),
@@ -73,7 +75,7 @@ class SparseGradientSync final : public GradientSync {
     for (const auto& list : lists) gathered += static_cast<double>(list.size());
     const std::size_t head = union_.size() * static_cast<std::size_t>(width_);
     const double sparse_bytes = gathered / comm_.size() + 4.0 * static_cast<double>(head + tail_ + kTotalsSlots);
-    const double dense_bytes = 4.0 * static_cast<double>(n_ + kTotalsSlots);
+    const double dense_bytes = 4.0 * static_cast<double>(params_ + kTotalsSlots);
     const bool sparse = mode_ == Exchange::sparse || (mode_ == Exchange::automatic && 2 * sparse_bytes < dense_bytes);
     volume_.bytes += sparse ? sparse_bytes : gathered / comm_.size() + dense_bytes;
     volume_.dense_bytes += dense_bytes;
@@ -107,7 +109,7 @@ class SparseGradientSync final : public GradientSync {
   template <class E>
   StepTotals reduce(std::vector<E>& buffer, bool sparse, const LocalStep& mine, const std::vector<std::int32_t>& cols) {
     const std::size_t head = union_.size() * static_cast<std::size_t>(width_);
-    const std::size_t body = sparse ? head + tail_ : n_ + 0;
+    const std::size_t body = sparse ? head + tail_ : params_;
     buffer.assign(body + kTotalsSlots, E(0));
     const std::size_t mine_head = cols.size() * static_cast<std::size_t>(width_);
     if (!mine.flags.failed) {
@@ -139,6 +141,7 @@ class SparseGradientSync final : public GradientSync {
     return {static_cast<double>(totals[0]), loss, static_cast<double>(totals[2]), flags.stop};
   }
 
+  std::size_t params_;  // num_params of the model
   Exchange mode_;
   bool deterministic_;
   std::int64_t width_;

@@ -23,6 +23,9 @@ for np in 2; do
   params_close s$np.h5 s1.h5 1e-5 || fail "p=$np differs from p=1"
   pass "sparse softmax + adagrad p=$np equals p=1 (float rounding)"
 done
+run_mpi 2 train "${CSR[@]}" "${common[@]}" --sparse-exchange dense --checkpoint x2.h5 >/dev/null 2>&1
+params_close x2.h5 s2.h5 1e-6 || fail "the dense exchange differs from the sparse one"
+pass "p=2: the dense exchange gives the sparse exchange's parameters"
 run_mpi 1 train "${CSR[@]}" "${common[@]}" --deterministic --checkpoint f1.h5 >/dev/null
 for run in "2 1 sparse" "3 2 dense" "4 1 auto"; do
   set -- $run
