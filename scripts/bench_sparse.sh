@@ -31,7 +31,7 @@ run_set() {
   local name=$1 lr=$2
   echo "== $name: $("$DPTRAIN" inspect ${name}_train.h5 | grep "CSR group" | sed 's/^ *//')"
   /usr/bin/time -v mpirun -np 2 --bind-to none "$DPTRAIN" train --data ${name}_train.h5 --val ${name}_test.h5 \
-    --model softmax --optimizer adagrad --lr "$lr" --epochs "$EPOCHS" --batch 256 --progress off \
+    --model softmax --optimizer adagrad --lr "$lr" --weight-decay 1e-4 --epochs "$EPOCHS" --batch 256 --progress off \
     --metrics $name.jsonl 2>$name.time | tail -n 1
   "$PYTHON" - $name.jsonl <<'PY'
 import json, sys
@@ -50,6 +50,6 @@ PY
 if [ "$phase" = prepare ] || [ "$phase" = all ]; then prepare; fi
 if [ "$phase" = run ] || [ "$phase" = all ]; then
   echo "dptrain $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-  run_set zipf 0.5
-  run_set man 0.5
+  run_set zipf 0.2
+  run_set man 0.2
 fi
