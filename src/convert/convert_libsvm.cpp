@@ -100,15 +100,9 @@ ConvertSummary write_libsvm_csr(const ConvertOptions& o, LineReader& in, std::in
       if (o.label_type == "int" && label != std::floor(label))
         malformed_line(in, line, "label is not an integer (--label-type int)");
       labels.add(label);
-      if (block.nnz() >= (1 << 20)) {
-        csr.append(block);
-        block.clear();
-        if (o.progress) o.progress(in.bytes_read(), in.total_bytes(), csr.rows());
-      }
+      flush_full_block(csr, block, o, in);
     }
-    csr.append(block);
-    if (csr.rows() == 0) throw DataError(o.input + ": no data lines");
-    csr.finish(cols);
+    finish_blocks(csr, block, o, cols);
     summary.label_type = labels.write(writer, o.label_type);
     summary.rows = csr.rows();
     writer.set_attribute("/features", "source", o.input);

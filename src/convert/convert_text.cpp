@@ -63,15 +63,9 @@ ConvertSummary convert_text(const ConvertOptions& o) {
       labels.push_back(trimmed(line.substr(0, tab)));
       if (labels.back().empty()) malformed_line(in, line, "the label before the tab is empty");
       featurizer.append(line.substr(tab + 1), block);
-      if (block.nnz() >= (1 << 20)) {
-        csr.append(block);
-        block.clear();
-        if (o.progress) o.progress(in.bytes_read(), in.total_bytes(), csr.rows());
-      }
+      flush_full_block(csr, block, o, in);
     }
-    csr.append(block);
-    if (csr.rows() == 0) throw DataError(o.input + ": no data lines");
-    csr.finish(features.columns());
+    finish_blocks(csr, block, o, features.columns());
     write_text_settings(writer, "/features", features);
     std::vector<std::string> names;
     const std::vector<std::int64_t> ids = class_ids(labels, names);

@@ -42,6 +42,20 @@ std::string choose_layout(const ConvertOptions& o, std::int64_t rows, std::int64
   return "dense";
 }
 
+void flush_full_block(CsrWriter& csr, CsrRows& block, const ConvertOptions& o, const LineReader& in) {
+  if (block.nnz() < (1 << 20)) return;
+  csr.append(block);
+  block.clear();
+  if (o.progress) o.progress(in.bytes_read(), in.total_bytes(), csr.rows());
+}
+
+void finish_blocks(CsrWriter& csr, CsrRows& block, const ConvertOptions& o, std::int64_t cols) {
+  csr.append(block);
+  block.clear();
+  if (csr.rows() == 0) throw DataError(o.input + ": no data lines");
+  csr.finish(cols);
+}
+
 std::string LabelColumn::write(H5Writer& writer, const std::string& label_type) const {
   bool integral = true;
   for (const double y : values_) integral = integral && std::isfinite(y) && y == std::floor(y) && std::abs(y) < 9.0e15;

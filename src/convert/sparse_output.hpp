@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "convert_input.hpp"
 #include "dptrain/convert.hpp"
 #include "dptrain/csr.hpp"
 
@@ -22,6 +23,11 @@ std::string choose_layout(const ConvertOptions& o, std::int64_t rows, std::int64
 // "1.2 GB" for a byte count; "0.0012%" for a fraction.
 std::string size_text(double bytes);
 std::string percent_text(double fraction);
+
+// Appends `block` to `csr` when it holds 2^20 values or more (bounding memory), and reports progress.
+void flush_full_block(CsrWriter& csr, CsrRows& block, const ConvertOptions& o, const LineReader& in);
+// Appends the last block and finishes the group; throws DataError when no row was written.
+void finish_blocks(CsrWriter& csr, CsrRows& block, const ConvertOptions& o, std::int64_t cols);
 
 // Collects labels; writes /labels as int64 (every label an integer, or --label-type int) or float32.
 class LabelColumn {
