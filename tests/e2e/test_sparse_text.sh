@@ -1,6 +1,7 @@
 # Raw text end to end: label<TAB>text lines (class names) -> convert --from text (hashed
 # unigrams+bigrams into 2^20 CSR columns, settings stored as attributes) -> softmax + AdaGrad
-# on 2 ranks -> predict --stdin --text answers raw text lines as predict does the HDF5 rows.
+# on 2 ranks (and resumed from a checkpoint) -> predict --stdin --text answers raw text lines as
+# predict does the HDF5 rows.
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 "$PYTHON" "$SOURCE_DIR/scripts/gen_text.py" docs.txt --docs 2000 --classes 5 --vocab 20000 --seed 4
@@ -20,9 +21,14 @@ assert abs((v ** 2).sum() - 1) < 1e-5  # L2-normalised rows
 " || fail "attributes or values of docs.h5"
 pass "settings, class names and unit-norm rows stored"
 
-run_mpi 2 train --data docs.h5 --model softmax --optimizer adagrad --lr 0.5 --epochs 4 --batch 128 \
-  --val-fraction 0.25 --checkpoint model.h5 --metrics m.jsonl --progress off >/dev/null 2>&1
+args=(train --data docs.h5 --model softmax --optimizer adagrad --lr 0.5 --batch 128 --val-fraction 0.25 --progress off)
+run_mpi 2 "${args[@]}" --epochs 4 --checkpoint model.h5 --metrics m.jsonl >/dev/null 2>&1
 at_least "$(metric m.jsonl val_accuracy)" 0.8 "validation accuracy from raw text"
+# Stopped after 2 epochs and resumed (the AdaGrad accumulators travel in the checkpoint): the same model.
+run_mpi 2 "${args[@]}" --epochs 2 --checkpoint-dir ck >/dev/null 2>&1
+run_mpi 2 "${args[@]}" --epochs 4 --checkpoint-dir ck --resume auto --checkpoint resumed.h5 >/dev/null 2>&1
+params_close resumed.h5 model.h5 0 || fail "resumed CSR training differs from the uninterrupted run"
+pass "resumed from the epoch-2 checkpoint: bitwise the uninterrupted model"
 
 # Raw text on stdin (without the labels) gets the predictions of the converted rows.
 head -50 docs.txt | cut -f2 >lines.txt
