@@ -134,7 +134,7 @@ DataDescription describe_data(const DataOptions& options) {
     } else {
       if (!file.has_dataset(options.features_name))
         throw DataError(path + ": no dataset " + quoted(options.features_name) +
-                        " (features, or a CSR group; name another with --features-name)" + available_datasets(file));
+                        " (features; name another with --features-name)" + available_datasets(file));
       x = file.shape(options.features_name);
     }
     if (!sparse && x.kind == DatasetShape::Kind::Other)
