@@ -9,7 +9,7 @@
 namespace dptrain {
 
 struct ConvertOptions {
-  std::string from;    // csv | libsvm | npy | idx
+  std::string from;    // csv | libsvm | npy | idx | text
   std::string input;   // the input file (csv, libsvm: .gz read too; npy: the features array)
   std::string labels;  // npy: the labels array (optional); idx: the labels file
   std::string out;
@@ -27,6 +27,12 @@ struct ConvertOptions {
   // libsvm
   std::int64_t features = 0;        // feature count; 0: inferred (one extra pass over the file)
   std::string index_base = "auto";  // 0 | 1 | auto (1 unless an index 0 appears; one extra pass)
+  // text (text_features.hpp): label<TAB>text lines hashed into 2^hash_bits CSR columns
+  int ngrams = 2;
+  int hash_bits = 20;
+  std::string tf = "log";   // log | raw
+  std::string norm = "l2";  // l2 | none
+  std::string layout = "auto";      // libsvm, text: dense | sparse (CSR group /features) | auto (CSR below 10% density)
 
   // Called now and then with (input bytes read, input bytes in all, rows written); the
   // total is 0 when unknown. Null: no progress.
@@ -43,6 +49,7 @@ struct ConvertSummary {
 ConvertSummary convert_csv(const ConvertOptions& options);
 ConvertSummary convert_libsvm(const ConvertOptions& options);
 ConvertSummary convert_npy(const ConvertOptions& options);
+ConvertSummary convert_text(const ConvertOptions& options);
 
 // Returns the number of rows written.
 std::int64_t convert_idx(const ConvertOptions& options);

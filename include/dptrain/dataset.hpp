@@ -7,13 +7,14 @@
 #include <vector>
 
 #include "dptrain/aligned.hpp"
+#include "dptrain/csr.hpp"
 #include "dptrain/shard.hpp"
 
 namespace dptrain {
 
 struct DataOptions {
   std::vector<std::string> files;           // concatenated in this order
-  std::string features_name = "/features";  // [N, D] float32/float64 (or integer)
+  std::string features_name = "/features";  // [N, D] float32/float64 (or integer), or a CSR group
   std::string labels_name = "/labels";      // [N] or [N, K]
   bool labels_required = true;
   // Drop rows with NaN/Inf (and, in the trainer, invalid class ids) instead of failing;
@@ -28,6 +29,8 @@ struct DataDescription {
   std::int64_t label_cols = 0;  // 0 when the files have no labels
   bool integer_labels = false;  // labels stored as an integer type
   std::vector<std::int64_t> file_rows;  // rows in each file
+  bool sparse = false;          // features are CSR groups (csr.hpp)
+  std::int64_t nnz = 0;         // sparse: stored values in all files
 };
 
 // Opens each file, checks the datasets exist with compatible shapes and numeric types.
@@ -52,10 +55,12 @@ struct Shard {
   ShardRange range;             // global rows held here
   AlignedVector<float> features;  // range.size() x data.cols, row-major
   AlignedVector<float> labels;    // range.size() x data.label_cols, row-major
+  CsrRows csr;                    // data.sparse: the rows here (then `features` is empty)
   DroppedRows dropped;          // with DataOptions::skip_bad_rows only; still stored above
   double io_seconds = 0;
 
   std::int64_t rows() const { return range.size(); }
+  bool sparse() const { return data.sparse; }
   const float* row(std::int64_t local) const { return features.data() + local * data.cols; }
   const float* label(std::int64_t local) const { return labels.data() + local * data.label_cols; }
   // "file.h5 row 17" for a global row, for error messages.
@@ -66,6 +71,9 @@ struct Shard {
 // first bad row (file and row within it) otherwise; with options.skip_bad_rows, records
 // such rows in Shard::dropped instead.
 Shard load_shard(const DataOptions& options, const DataDescription& data, ShardRange range);
+// load_shard for CSR features (src/data/csr_shard.cpp): each file's slice of indptr, then
+// only those rows' indices and values.
+Shard load_sparse_shard(const DataOptions& options, const DataDescription& data, ShardRange range);
 
 // A shard of the rows of `shard` (in order) for which keep(global row) is true, e.g. the
 // held-out rows of --val-fraction, or a validation shard without its dropped rows. The

@@ -39,6 +39,8 @@ class H5Reader {
 
   const std::string& path() const { return path_; }
   bool has_dataset(const std::string& name) const;
+  // A group (e.g. an anndata CSR matrix: data, indices, indptr) at `name`.
+  bool has_group(const std::string& name) const;
   DatasetShape shape(const std::string& name) const;
   // All dataset paths in the file (recursively), e.g. "/train/X".
   std::vector<std::string> list_datasets() const;
@@ -55,6 +57,8 @@ class H5Reader {
                  std::span<double> out) const;
   void read_rows(const std::string& name, std::int64_t begin, std::int64_t count,
                  std::span<std::int64_t> out) const;
+  void read_rows(const std::string& name, std::int64_t begin, std::int64_t count,
+                 std::span<std::int32_t> out) const;
 
   // Attributes of an object ("/" for the file, or a dataset path).
   bool has_attribute(const std::string& object, const std::string& key) const;

@@ -4,11 +4,13 @@
 // computed in blocks of rows so a file of any size is inspected in bounded memory.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "dptrain/csr.hpp"
 #include "dptrain/hdf5.hpp"
 
 namespace dptrain {
@@ -34,6 +36,7 @@ struct InspectReport {
   // Features (when features_name is a numeric 2-D dataset).
   std::string features_name, features_problem;  // problem: why no statistics, or ""
   std::int64_t rows = 0, cols = 0;
+  std::optional<CsrDescription> csr;  // features_name is a CSR group: no per-column statistics
   std::vector<ValueStats> columns;
   ValueStats all_features;
   std::int64_t rows_with_non_finite = 0;
@@ -47,6 +50,10 @@ struct InspectReport {
 };
 
 InspectReport inspect_file(const InspectOptions& options);
+// Statistics of a CSR group's stored values, read in blocks (inspect_csr.cpp).
+ValueStats csr_value_stats(const H5Reader& file, const std::string& group, const CsrDescription& csr);
+// "CSR group, 40000 rows x 1048576 columns, 480000 non-zeros (density 0.0011%, 12 per row), ..."
+std::string describe_csr_text(const CsrDescription& csr);
 
 // The report as text; per-column statistics for every column when all_columns, else for up
 // to 20 columns.

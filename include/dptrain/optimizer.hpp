@@ -11,7 +11,7 @@
 namespace dptrain {
 
 struct OptimizerOptions {
-  std::string name = "sgd";   // sgd | momentum | nesterov | adam | adamw
+  std::string name = "sgd";   // sgd | momentum | nesterov | adam | adamw | adagrad
   double momentum = 0.9;      // momentum, nesterov
   double beta1 = 0.9;         // adam, adamw
   double beta2 = 0.999;       // adam, adamw
@@ -25,9 +25,20 @@ class Optimizer {
   // params -= update(grad * scale, lr). The scale (1 / rows, gradient clipping) is applied
   // as the gradient is read, in the same pass as the update; `grad` is left unchanged.
   virtual void step(std::span<float> params, std::span<float> grad, double lr, float scale = 1.0f) = 0;
+  // The same with a compact gradient (CSR input): `columns` of the first layer, `width`
+  // parameters each (column c is params[c * width, (c + 1) * width)), then the parameters'
+  // tail (the last values.size() - columns.size() * width parameters); every other gradient
+  // value is zero. The default scatters it into a dense gradient and calls step() (exact for
+  // momentum and Adam, whose state moves every parameter); SGD without weight decay and
+  // AdaGrad update only the rows given (lazily, as Vowpal Wabbit does).
+  virtual void step_sparse(std::span<float> params, std::span<const std::int32_t> columns, std::int64_t width,
+                           std::span<const float> values, double lr, float scale);
   // Named state vectors (e.g. "velocity", "m", "v") and the step counter, for checkpoints.
   virtual std::vector<std::pair<std::string, std::vector<float>*>> state() { return {}; }
   std::int64_t steps = 0;
+
+ private:
+  std::vector<float> dense_;  // step_sparse's scattered gradient (only when not lazy)
 };
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, std::size_t num_params);

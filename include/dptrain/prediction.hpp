@@ -3,6 +3,7 @@
 // file by rank 0 (an ordered gather, block by block), and a streaming mode that answers CSV
 // rows from a pipe as they arrive.
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "dptrain/communicator.hpp"
 #include "dptrain/dataset.hpp"
 #include "dptrain/model.hpp"
+
+#include "dptrain/text_features.hpp"
 
 namespace dptrain {
 
@@ -51,6 +54,9 @@ std::string prediction_csv_header(const ModelSpec& spec);
 struct StreamOptions {
   int threads = 1;
   std::int64_t batch_lines = 256;  // at most this many lines are scored together
+  // predict --stdin --text FILE: lines are raw text (or label<TAB>text: the text after the
+  // first tab), featurised with the settings the text converter stored in FILE.
+  std::optional<TextFeatureOptions> text;
 };
 
 // Reads CSV rows of features from `input_fd` until end of input and writes one prediction

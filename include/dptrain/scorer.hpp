@@ -33,6 +33,12 @@ class Scorer {
   void score(const float* x, std::int64_t rows, float* outputs);
   // Scores and accumulates metrics; `outputs` is scratch of rows x spec.outputs().
   MetricSums evaluate(const float* x, const float* labels, std::int64_t rows, float* outputs);
+  // The same for CSR rows (sparse_scorer.cpp).
+  void score(const CsrView& x, float* outputs);
+  MetricSums evaluate(const CsrView& x, const float* labels, float* outputs);
+  // A block of a shard, dense or CSR.
+  void score(const Shard& block, float* outputs);
+  MetricSums evaluate(const Shard& block, float* outputs);
 
  private:
   ModelSpec spec_;

@@ -36,6 +36,7 @@ struct TrainOptions {
   bool overlap = true;                 // send gradient buckets while backprop runs
   std::string timeline;                // Chrome-trace file ("" = none)
   bool deterministic = false;          // bitwise-identical results for any ranks x threads
+  std::string sparse_exchange = "auto"; // CSR input: auto | sparse (union of touched columns) | dense
   std::string checkpoint;              // final model file ("" = none)
   std::string checkpoint_dir;          // periodic checkpoints (training state) go here
   std::string checkpoint_every;        // "N", "Nepochs" or "Nsteps" ("" = only on stop/end)
@@ -61,6 +62,9 @@ struct EpochReport {
   double peak_rss_mb = 0;  // the largest peak resident memory of any rank so far
   std::int64_t skipped_steps = 0;
   int ranks = 1, threads = 1;
+  // CSR input: gradient bytes each rank sent per step, and what the dense allreduce would send.
+  std::optional<double> exchange_bytes, dense_exchange_bytes;
+  std::int64_t sparse_exchange_steps = 0;
 };
 
 struct TrainResult {

@@ -44,10 +44,10 @@ std::function<void(std::int64_t, std::int64_t, std::int64_t)> progress_line() {
 }  // namespace
 
 void add_convert_command(CLI::App& app, Runner& run) {
-  auto* cmd = app.add_subcommand("convert", "Import data from CSV, LIBSVM, .npy or IDX into HDF5");
+  auto* cmd = app.add_subcommand("convert", "Import data from CSV, LIBSVM, .npy, IDX or raw text into HDF5");
   auto c = std::make_shared<ConvertCommandOptions>();
   ConvertOptions& o = c->convert;
-  cmd->add_option("--from", o.from, "Input format: csv | libsvm | npy | idx")->required();
+  cmd->add_option("--from", o.from, "Input format: csv | libsvm | npy | idx | text (label<TAB>text lines)")->required();
   cmd->add_option("--input,-i", o.input,
                   "Input file (csv/libsvm: text, .gz read too; npy: the features array; idx: the "
                   "images file)")
@@ -80,6 +80,14 @@ void add_convert_command(CLI::App& app, Runner& run) {
   cmd->add_option("--index-base", o.index_base,
                   "libsvm: 0 | 1 | auto (1 unless an index 0 appears; one extra pass)")
       ->capture_default_str();
+  cmd->add_option("--ngrams", o.ngrams, "text: hash unigrams up to N-grams")->capture_default_str();
+  cmd->add_option("--hash-bits", o.hash_bits, "text: 2^B feature columns (FNV-1a 64 of each n-gram)")
+      ->capture_default_str();
+  cmd->add_option("--tf", o.tf, "text: log (log(1 + count)) | raw (count)")->capture_default_str();
+  cmd->add_option("--norm", o.norm, "text: l2 (unit-length rows) | none")->capture_default_str();
+  cmd->add_option("--layout", o.layout,
+                  "libsvm/text: dense | sparse (a CSR group /features, anndata layout) | auto (CSR below 10% density)")
+      ->capture_default_str();
   cmd->add_option("--progress", c->progress, "Progress on stderr: auto (on a terminal) | on | off")
       ->capture_default_str();
   cmd->callback([&run, c] {
@@ -95,6 +103,8 @@ void add_convert_command(CLI::App& app, Runner& run) {
           s = convert_csv(o);
         } else if (o.from == "libsvm" || o.from == "svmlight") {
           s = convert_libsvm(o);
+        } else if (o.from == "text") {
+          s = convert_text(o);
         } else if (o.from == "npy") {
           s = convert_npy(o);
         } else if (o.from == "idx") {
@@ -102,7 +112,7 @@ void add_convert_command(CLI::App& app, Runner& run) {
           s.details = "IDX images scaled to [0, 1]";
           s.label_type = "int64";
         } else {
-          throw ConfigError("--from '" + o.from + "': expected csv, libsvm, npy or idx");
+          throw ConfigError("--from '" + o.from + "': expected csv, libsvm, npy, idx or text");
         }
         if (show) std::fprintf(stderr, "\n");
         std::cout << "dptrain: wrote " << s.rows << " rows";

@@ -29,7 +29,7 @@ void add_eval_command(CLI::App& app, Runner& run) {
   cmd->add_option("--model,-m", o.model, "Checkpoint (model) file written by dptrain train")
       ->required();
   cmd->add_option("--data,-d", c->data, "Labelled HDF5 file(s): a.h5,b.h5 or a glob")->required();
-  cmd->add_option("--features-name", o.data.features_name, "Features dataset [N, D]")
+  cmd->add_option("--features-name", o.data.features_name, "Features dataset [N, D], or a CSR group (anndata layout)")
       ->capture_default_str();
   cmd->add_option("--labels-name", o.data.labels_name, "Labels dataset [N] or [N, K]")
       ->capture_default_str();

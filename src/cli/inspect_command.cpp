@@ -12,7 +12,7 @@ void add_inspect_command(CLI::App& app, Runner& run) {
   auto files = std::make_shared<std::vector<std::string>>();
   auto all_columns = std::make_shared<bool>(false);
   cmd->add_option("files", *files, "HDF5 file(s)")->required();
-  cmd->add_option("--features-name", o->features_name, "Features dataset [N, D]")
+  cmd->add_option("--features-name", o->features_name, "Features dataset [N, D], or a CSR group (anndata layout)")
       ->capture_default_str();
   cmd->add_option("--labels-name", o->labels_name, "Labels dataset [N] or [N, K]")
       ->capture_default_str();

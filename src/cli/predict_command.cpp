@@ -7,6 +7,7 @@
 #include "dptrain/checkpoint.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/evaluation.hpp"
+#include "dptrain/hdf5.hpp"
 #include "dptrain/prediction.hpp"
 
 namespace dptrain::cli {
@@ -17,6 +18,7 @@ struct PredictCommandOptions {
   std::string data;
   bool stdin_mode = false;
   StreamOptions stream;
+  std::string text_data;  // --text: the text converter's output the model was trained on
   double stall_timeout = 300;
 };
 
@@ -27,7 +29,10 @@ int run_stream(MpiCommunicator& comm, const PredictCommandOptions& c) {
       throw ConfigError("predict --stdin runs on one process; start it without mpirun or with "
                         "mpirun -np 1 (this run has " + std::to_string(comm.size()) + " ranks)");
     const Checkpoint model = load_checkpoint(c.predict.model);
-    predict_stream(model.spec, model.params, STDIN_FILENO, std::cout, c.stream);
+    StreamOptions stream = c.stream;
+    if (!c.text_data.empty())
+      stream.text = read_text_settings(H5Reader(c.text_data), c.predict.data.features_name);
+    predict_stream(model.spec, model.params, STDIN_FILENO, std::cout, stream);
   });
   return 0;
 }
@@ -67,7 +72,7 @@ void add_predict_command(CLI::App& app, Runner& run) {
   auto* format = cmd->add_option("--out-format", o.out_format,
                                  "auto (csv when --out ends in .csv, else h5) | h5 | csv")
                      ->capture_default_str();
-  cmd->add_option("--features-name", o.data.features_name, "Features dataset [N, D]")
+  cmd->add_option("--features-name", o.data.features_name, "Features dataset [N, D], or a CSR group (anndata layout)")
       ->capture_default_str();
   add_threads_option(cmd, o.threads);
   auto* block = cmd->add_option("--block-rows", o.block_rows,
@@ -79,12 +84,16 @@ void add_predict_command(CLI::App& app, Runner& run) {
   cmd->add_option("--batch-lines", c->stream.batch_lines,
                   "--stdin: score at most this many available lines together")
       ->capture_default_str();
+  auto* text = cmd->add_option("--text", c->text_data,
+                               "--stdin: lines are raw text (or label<TAB>text), featurised as convert --from text "
+                               "did for this file (the training data)");
   cmd->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective or transfer before aborting the "
                   "job (0: forever)")
       ->check(stall_timeout_seconds())
       ->capture_default_str();
   stdin_flag->excludes(data)->excludes(out)->excludes(format)->excludes(block);
+  text->needs(stdin_flag);
   cmd->callback([&run, c] {
     c->stream.threads = c->predict.threads;
     run = [c](MpiCommunicator& comm) {

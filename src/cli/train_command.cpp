@@ -59,7 +59,7 @@ void add_train_command(CLI::App& app, Runner& run) {
   data->add_flag("--skip-bad-rows", o.data.skip_bad_rows,
                  "Drop rows with NaN/Inf values or invalid class ids (counted and reported) "
                  "instead of failing");
-  data->add_option("--features-name", o.data.features_name, "Features dataset [N, D]")
+  data->add_option("--features-name", o.data.features_name, "Features dataset [N, D], or a CSR group (anndata layout)")
       ->capture_default_str();
   data->add_option("--labels-name", o.data.labels_name, "Labels dataset [N] or [N, K]")
       ->capture_default_str();
@@ -90,7 +90,7 @@ void add_train_command(CLI::App& app, Runner& run) {
   opt->add_option("--lr-gamma", o.schedule.gamma, "step: decay factor")->capture_default_str();
   opt->add_option("--min-lr", o.schedule.min_lr, "cosine: final learning rate")
       ->capture_default_str();
-  opt->add_option("--optimizer", o.optimizer.name, "sgd | momentum | nesterov | adam | adamw")
+  opt->add_option("--optimizer", o.optimizer.name, "sgd | momentum | nesterov | adam | adamw | adagrad")
       ->capture_default_str();
   opt->add_option("--momentum", o.optimizer.momentum, "momentum/nesterov coefficient")
       ->capture_default_str();
@@ -119,6 +119,10 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   par->add_flag("--deterministic", o.deterministic,
                 "Bitwise-identical results for any ranks x threads (fixed-point sums of fixed row blocks; slower)");
+  par->add_option("--sparse-exchange", o.sparse_exchange,
+                  "CSR data: auto (the cheaper of the two, each step) | sparse (allreduce over the union of the "
+                  "touched columns) | dense (allreduce of the whole gradient)")
+      ->capture_default_str();
   par->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective before aborting the job (0: forever)")
       ->check(stall_timeout_seconds())

@@ -1,6 +1,6 @@
 // LIBSVM / svmlight text ("label index:value index:value ... # comment", plain or .gz) to a
-// dense HDF5 table. When the feature count or the index base is not given, a first pass
-// over the file finds them; the second pass densifies rows block by block.
+// dense HDF5 table or a CSR group (--layout). A first pass over the file finds the feature
+// count, the index base and the density; the second pass writes rows block by block.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -10,6 +10,7 @@
 #include "convert_output.hpp"
 #include "dptrain/convert.hpp"
 #include "dptrain/error.hpp"
+#include "sparse_output.hpp"
 
 namespace dptrain {
 namespace {
@@ -59,6 +60,57 @@ bool parse_line(const LineReader& in, std::string_view line, double& label,
   return true;
 }
 
+// One line's entries as a CSR row (columns from 0), checked as the dense path checks them.
+void append_entries(const LineReader& in, std::string_view line, std::vector<Entry>& entries, std::int64_t base,
+                    std::int64_t cols, const std::string& how, CsrRows& rows) {
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.index < b.index; });
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::int64_t c = entries[i].index - base;
+    if (c < 0) malformed_line(in, line, "feature index 0 in a 1-based file (use --index-base 0)");
+    if (c >= cols)
+      malformed_line(in, line, "feature index " + std::to_string(entries[i].index) + " is beyond the " +
+                                   std::to_string(cols) + " features (" + how + ", " + std::to_string(base) +
+                                   "-based; set --features)");
+    if (i > 0 && entries[i].index == entries[i - 1].index)
+      malformed_line(in, line, "feature index " + std::to_string(entries[i].index) + " appears twice");
+    if (entries[i].value == 0) continue;  // explicit zeros are not stored
+    rows.indices.push_back(static_cast<std::int32_t>(c));
+    rows.values.push_back(static_cast<float>(entries[i].value));
+  }
+  rows.indptr.push_back(static_cast<std::int64_t>(rows.indices.size()));
+}
+
+// The second pass for --layout sparse: rows appended to the CSR group block by block.
+ConvertSummary write_libsvm_csr(const ConvertOptions& o, LineReader& in, std::int64_t base, std::int64_t cols,
+                                const std::string& how) {
+  const LabelMap label_map(o.label_map);
+  std::vector<Entry> entries;
+  std::string_view line;
+  double label = 0;
+  ConvertSummary summary;
+  summary.features = cols;
+  write_file_atomically(o.out, [&](H5Writer& writer) {
+    CsrWriter csr(writer, "/features", layout_for(o, 1));
+    CsrRows block;
+    LabelColumn labels;
+    while (in.next(line)) {
+      if (!parse_line(in, line, label, entries)) continue;
+      append_entries(in, line, entries, base, cols, how, block);
+      label = label_map(label);
+      if (o.label_type == "int" && label != std::floor(label))
+        malformed_line(in, line, "label is not an integer (--label-type int)");
+      labels.add(label);
+      flush_full_block(csr, block, o, in);
+    }
+    finish_blocks(csr, block, o, cols);
+    summary.label_type = labels.write(writer, o.label_type);
+    summary.rows = csr.rows();
+    writer.set_attribute("/features", "source", o.input);
+  });
+  summary.details = std::to_string(cols) + " features (" + how + "), " + std::to_string(base) + "-based indices";
+  return summary;
+}
+
 }  // namespace
 
 ConvertSummary convert_libsvm(const ConvertOptions& o) {
@@ -78,19 +130,28 @@ ConvertSummary convert_libsvm(const ConvertOptions& o) {
   std::int64_t base = o.index_base == "auto" ? -1 : std::stoll(o.index_base);
   std::int64_t cols = o.features;
   std::string how = "given";
-  if (cols == 0 || base < 0) {
-    // First pass: the smallest and largest index (and every line checked once).
-    std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = -1;
-    while (in.next(line))
-      if (parse_line(in, line, label, entries))
-        for (const Entry& e : entries) lo = std::min(lo, e.index), hi = std::max(hi, e.index);
-    if (base < 0) base = lo == 0 ? 0 : 1;
-    if (cols == 0) {
-      cols = hi + 1 - base;
-      how = "inferred";
+  // First pass: the smallest and largest index, rows and stored values (for --layout), and
+  // every line checked once.
+  std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = -1, lines = 0, nnz = 0;
+  while (in.next(line))
+    if (parse_line(in, line, label, entries)) {
+      ++lines;
+      nnz += static_cast<std::int64_t>(entries.size());
+      for (const Entry& e : entries) lo = std::min(lo, e.index), hi = std::max(hi, e.index);
     }
-    if (cols <= 0) throw DataError(o.input + ": no feature index found; give --features D");
-    in.rewind();
+  if (base < 0) base = lo == 0 ? 0 : 1;
+  if (cols == 0) {
+    cols = hi + 1 - base;
+    how = "inferred";
+  }
+  if (cols <= 0) throw DataError(o.input + ": no feature index found; give --features D");
+  in.rewind();
+  const std::string layout = choose_layout(o, lines, cols, nnz);
+  const std::string density = percent_text(static_cast<double>(nnz) / (static_cast<double>(std::max<std::int64_t>(1, lines)) * cols));
+  if (layout == "sparse") {
+    ConvertSummary summary = write_libsvm_csr(o, in, base, cols, how);
+    summary.details += "; CSR, " + std::to_string(nnz) + " non-zeros (" + density + ")";
+    return summary;
   }
 
   const std::int64_t block = block_rows_for(o, cols);
@@ -129,7 +190,7 @@ ConvertSummary convert_libsvm(const ConvertOptions& o) {
     writer.set_attribute("/features", "source", o.input);
   });
   summary.details = std::to_string(cols) + " features (" + how + "), " + std::to_string(base) +
-                    "-based indices";
+                    "-based indices; dense (" + density + " non-zero)";
   return summary;
 }
 

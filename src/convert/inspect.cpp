@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "dptrain/csr.hpp"
 #include "dptrain/error.hpp"
 
 namespace dptrain {
@@ -69,12 +70,20 @@ InspectReport inspect_file(const InspectOptions& o) {
   H5Reader f(o.file);
   for (const auto& name : f.list_datasets()) r.datasets.emplace_back(name, f.shape(name));
 
-  r.features_problem = unusable(f, o.features_name, true, 0);
-  if (!r.features_problem.empty()) return r;
-  const DatasetShape xs = f.shape(o.features_name);
-  r.rows = xs.rows();
-  r.cols = xs.cols();
-  r.columns.resize(static_cast<std::size_t>(r.cols));
+  if (is_csr_group(f, o.features_name)) {
+    r.csr = describe_csr(f, o.features_name);
+    r.rows = r.csr->rows;
+    r.cols = r.csr->cols;
+    r.all_features = csr_value_stats(f, o.features_name, *r.csr);
+  } else {
+    r.features_problem = unusable(f, o.features_name, true, 0);
+    if (!r.features_problem.empty()) return r;
+    const DatasetShape xs = f.shape(o.features_name);
+    r.rows = xs.rows();
+    r.cols = xs.cols();
+    r.columns.resize(static_cast<std::size_t>(r.cols));
+  }
+  const std::int64_t dense_cols = r.csr ? 0 : r.cols;
   r.labels_problem = unusable(f, o.labels_name, false, r.rows);
   const bool labels = r.labels_problem.empty();
   if (labels) r.label_cols = f.shape(o.labels_name).cols();
@@ -82,18 +91,18 @@ InspectReport inspect_file(const InspectOptions& o) {
 
   const std::int64_t block =
       o.block_rows > 0 ? o.block_rows
-                       : std::max<std::int64_t>(1, (std::int64_t{2} << 20) / std::max<std::int64_t>(1, r.cols));  // 16 MiB of doubles
-  std::vector<double> x(static_cast<std::size_t>(std::min(block, r.rows) * r.cols));
+                       : std::max<std::int64_t>(1, (std::int64_t{2} << 20) / std::max<std::int64_t>(1, dense_cols));  // 16 MiB of doubles
+  std::vector<double> x(static_cast<std::size_t>(std::min(block, r.rows) * dense_cols));
   std::vector<double> y(static_cast<std::size_t>(std::min(block, r.rows) * r.label_cols));
   bool histogram_ok = labels && r.label_cols == 1;
   for (std::int64_t begin = 0; begin < r.rows; begin += block) {
     const std::int64_t n = std::min(block, r.rows - begin);
-    f.read_rows(o.features_name, begin, n, std::span(x).first(static_cast<std::size_t>(n * r.cols)));
+    if (!r.csr) f.read_rows(o.features_name, begin, n, std::span(x).first(static_cast<std::size_t>(n * r.cols)));
     if (labels) f.read_rows(o.labels_name, begin, n, std::span(y).first(static_cast<std::size_t>(n * r.label_cols)));
     for (std::int64_t i = 0; i < n; ++i) {
       bool bad = false;
-      const double* row = x.data() + i * r.cols;
-      for (std::int64_t c = 0; c < r.cols; ++c) {
+      const double* row = x.data() + i * dense_cols;
+      for (std::int64_t c = 0; c < dense_cols; ++c) {
         r.columns[static_cast<std::size_t>(c)].add(row[c]);
         bad = bad || !std::isfinite(row[c]);
       }
@@ -142,13 +151,19 @@ void print_report(const InspectReport& r, std::ostream& out, bool all_columns) {
     out << "  features: " << r.features_problem << " (name them with --features-name)\n";
     return;
   }
-  out << "  features " << quoted(r.features_name) << ": " << r.rows << " rows x " << r.cols
+  if (r.csr)
+    out << "  features " << quoted(r.features_name) << ": " << describe_csr_text(*r.csr) << "; stored values: min "
+        << number(r.all_features.min) << ", max " << number(r.all_features.max) << ", mean "
+        << number(r.all_features.mean()) << "\n";
+  else
+    out << "  features " << quoted(r.features_name) << ": " << r.rows << " rows x " << r.cols
       << " columns; min " << number(r.all_features.min) << ", max " << number(r.all_features.max)
       << ", mean " << number(r.all_features.mean()) << "\n";
   std::int64_t constant = 0;
   for (const auto& c : r.columns) constant += c.count > 0 && c.min == c.max ? 1 : 0;
   if (constant) out << "    constant columns: " << constant << "\n";
-  const auto shown = all_columns ? r.cols : std::min<std::int64_t>(r.cols, 20);
+  const auto listed = static_cast<std::int64_t>(r.columns.size());  // none for a CSR group
+  const auto shown = all_columns ? listed : std::min<std::int64_t>(listed, 20);
   if (shown > 0) {
     out << "    " << std::setw(8) << "column" << std::setw(14) << "min" << std::setw(14) << "max"
         << std::setw(14) << "mean" << std::setw(8) << "NaN" << std::setw(8) << "Inf" << "\n";
@@ -158,7 +173,7 @@ void print_report(const InspectReport& r, std::ostream& out, bool all_columns) {
           << number(s.max) << std::setw(14) << number(s.mean()) << std::setw(8) << s.nan
           << std::setw(8) << s.inf << "\n";
     }
-    if (shown < r.cols) out << "    ... " << r.cols - shown << " more columns (--all-columns)\n";
+    if (shown < listed) out << "    ... " << listed - shown << " more columns (--all-columns)\n";
   }
   out << "  non-finite: " << r.all_features.nan << " NaN and " << r.all_features.inf
       << " Inf feature values, " << r.labels.nan << " NaN and " << r.labels.inf << " Inf labels; "

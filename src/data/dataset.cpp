@@ -64,11 +64,14 @@ Shard take_rows(const Shard& shard, const std::function<bool(std::int64_t)>& kee
   const std::int64_t d = shard.data.cols, k = shard.data.label_cols;
   std::int64_t kept = 0;
   for (std::int64_t r = 0; r < shard.rows(); ++r) kept += keep(shard.range.begin + r) ? 1 : 0;
-  out.features.reserve(static_cast<std::size_t>(kept * d));
+  if (!shard.sparse()) out.features.reserve(static_cast<std::size_t>(kept * d));
   out.labels.reserve(static_cast<std::size_t>(kept * k));
   for (std::int64_t r = 0; r < shard.rows(); ++r) {
     if (!keep(shard.range.begin + r)) continue;
-    out.features.insert(out.features.end(), shard.row(r), shard.row(r) + d);
+    if (shard.sparse())
+      out.csr.append(shard.csr.view(), r);
+    else
+      out.features.insert(out.features.end(), shard.row(r), shard.row(r) + d);
     out.labels.insert(out.labels.end(), shard.label(r), shard.label(r) + k);
   }
   out.range = {0, kept};
@@ -118,15 +121,28 @@ DataDescription describe_data(const DataOptions& options) {
   for (std::size_t i = 0; i < options.files.size(); ++i) {
     const std::string& path = options.files[i];
     H5Reader file(path);
-    if (!file.has_dataset(options.features_name))
-      throw DataError(path + ": no dataset " + quoted(options.features_name) +
-                      " (features; name another with --features-name)" + available_datasets(file));
-    const DatasetShape x = file.shape(options.features_name);
-    if (x.kind == DatasetShape::Kind::Other)
+    const bool sparse = is_csr_group(file, options.features_name);
+    if (i == 0) d.sparse = sparse;
+    if (sparse != d.sparse)
+      throw DataError(path + ": " + quoted(options.features_name) + " is " + (sparse ? "a CSR group" : "dense") +
+                      " but in " + options.files[0] + " it is " + (d.sparse ? "a CSR group" : "dense"));
+    DatasetShape x;
+    if (sparse) {
+      const CsrDescription csr = describe_csr(file, options.features_name);
+      x.dims = {csr.rows, csr.cols};
+      d.nnz += csr.nnz;
+    } else {
+      if (!file.has_dataset(options.features_name))
+        throw DataError(path + ": no dataset " + quoted(options.features_name) +
+                        " (features; name another with --features-name)" + available_datasets(file));
+      x = file.shape(options.features_name);
+    }
+    if (!sparse && x.kind == DatasetShape::Kind::Other)
       throw DataError(path + ": dataset " + quoted(options.features_name) + " has type " +
                       x.type_name + "; expected float32/float64 (or integer) features");
     for (const auto* name : {&options.features_name, &options.labels_name}) {
       if (name == &options.labels_name && !file.has_dataset(*name)) continue;
+      if (name == &options.features_name && sparse) continue;
       const DatasetShape s = file.shape(*name);
       if (!s.missing_filter.empty())
         throw DataError(path + ": dataset " + quoted(*name) + " is compressed with " + s.missing_filter +
@@ -187,6 +203,7 @@ std::string Shard::locate(const DataOptions& options, std::int64_t global_row) c
 }
 
 Shard load_shard(const DataOptions& options, const DataDescription& data, ShardRange range) {
+  if (data.sparse) return load_sparse_shard(options, data, range);
   const double t0 = now_seconds();
   Shard shard;
   shard.data = data;

@@ -39,8 +39,7 @@ EvalResult evaluate(const EvalOptions& o, Communicator& comm) {
       const Shard block = load_shard(o.data, desc, ShardRange{lo, hi});
       check_labels(model.spec, block, o.data);
       outputs.resize(static_cast<std::size_t>(block.rows() * model.spec.outputs()));
-      sums.add(scorer.evaluate(block.features.data(), block.labels.data(), block.rows(),
-                               outputs.data()));
+      sums.add(scorer.evaluate(block, outputs.data()));
       lo = hi;
     } while (lo < mine.end);
   });

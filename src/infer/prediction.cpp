@@ -180,7 +180,7 @@ void score_rank_rows(const PredictOptions& o, int p, int rank, RankScores& r) {
     const double t_read = now_seconds();
     const Shard block = load_shard(r.data, r.desc, ShardRange{lo, hi});
     const double t_score = now_seconds();
-    scorer.score(block.features.data(), block.rows(), r.outputs.data() + (lo - mine.begin) * k);
+    scorer.score(block, r.outputs.data() + (lo - mine.begin) * k);
     r.read_s += t_score - t_read;
     r.score_s += now_seconds() - t_score;
   }

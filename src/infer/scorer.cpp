@@ -71,7 +71,7 @@ MetricSums score_shard(const ModelSpec& spec, const AlignedVector<float>& params
   if (shard.rows() == 0) return MetricSums(spec);
   Scorer scorer(spec, params, threads, 1024);
   std::vector<float> outputs(static_cast<std::size_t>(shard.rows() * spec.outputs()));
-  return scorer.evaluate(shard.row(0), shard.label(0), shard.rows(), outputs.data());
+  return scorer.evaluate(shard, outputs.data());
 }
 
 }  // namespace dptrain

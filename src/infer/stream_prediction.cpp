@@ -11,6 +11,7 @@
 #include "dptrain/error.hpp"
 #include "dptrain/evaluation.hpp"
 #include "dptrain/prediction.hpp"
+#include "infer/text_stream.hpp"
 #include "util/threads.hpp"
 
 namespace dptrain {
@@ -116,6 +117,13 @@ std::int64_t predict_stream(const ModelSpec& spec, const AlignedVector<float>& p
   AlignedVector<float> x, outputs;
   std::string text, line;
   std::int64_t answered = 0;
+  std::optional<TextFeaturizer> featurizer;
+  std::optional<CsrRows> text_rows;
+  if (o.text) {
+    check_text_model(spec, *o.text);
+    featurizer.emplace(*o.text);
+    text_rows.emplace();
+  }
   while (true) {
     batch.clear();
     if (!reader.next(line, true)) break;
@@ -123,10 +131,14 @@ std::int64_t predict_stream(const ModelSpec& spec, const AlignedVector<float>& p
     while (static_cast<std::int64_t>(batch.size()) < o.batch_lines && reader.next(line, false))
       batch.push_back(line);
 
-    x.resize(batch.size() * static_cast<std::size_t>(d));
     std::optional<DataError> error;
     std::int64_t good = 0;
-    for (; good < static_cast<std::int64_t>(batch.size()); ++good) {
+    if (text_rows) {  // raw text: every line is a row (text_stream.cpp)
+      good = score_text_lines(*featurizer, batch, *text_rows, scorer, outputs);
+    } else {
+      x.resize(batch.size() * static_cast<std::size_t>(d));
+    }
+    for (; !text_rows && good < static_cast<std::int64_t>(batch.size()); ++good) {
       try {
         parse_row(batch[static_cast<std::size_t>(good)], answered + good + 1, d, x.data() + good * d);
       } catch (const DataError& e) {
@@ -135,7 +147,7 @@ std::int64_t predict_stream(const ModelSpec& spec, const AlignedVector<float>& p
       }
     }
     outputs.resize(static_cast<std::size_t>(good * k));
-    scorer.score(x.data(), good, outputs.data());
+    if (!text_rows) scorer.score(x.data(), good, outputs.data());
     text.clear();
     for (std::int64_t r = 0; r < good; ++r) append_prediction_csv(spec, outputs.data() + r * k, text);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));

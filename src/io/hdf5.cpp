@@ -203,6 +203,13 @@ bool H5Reader::has_dataset(const std::string& name) const {
   return info.type == H5O_TYPE_DATASET;
 }
 
+bool H5Reader::has_group(const std::string& name) const {
+  if (name.empty() || H5Lexists(file_, name.c_str(), H5P_DEFAULT) <= 0) return false;
+  H5O_info_t info;
+  if (H5Oget_info_by_name(file_, name.c_str(), &info, H5P_DEFAULT) < 0) return false;
+  return info.type == H5O_TYPE_GROUP;
+}
+
 DatasetShape H5Reader::shape(const std::string& name) const {
   if (!has_dataset(name)) throw DataError(path_ + ": no dataset " + quoted(name));
   Handle dset(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose);
@@ -270,6 +277,10 @@ void H5Reader::read_rows(const std::string& name, std::int64_t begin, std::int64
                          std::span<std::int64_t> out) const {
   read_rows_impl(path_, file_, name, begin, count, out);
 }
+void H5Reader::read_rows(const std::string& name, std::int64_t begin, std::int64_t count,
+                         std::span<std::int32_t> out) const {
+  read_rows_impl(path_, file_, name, begin, count, out);
+}
 
 bool H5Reader::has_attribute(const std::string& object, const std::string& key) const {
   if (object != "/" && H5Lexists(file_, object.c_str(), H5P_DEFAULT) <= 0) return false;
@@ -287,6 +298,7 @@ std::string H5Reader::attribute_string(const std::string& object, const std::str
     char* value = nullptr;
     Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(mem.get(), H5T_VARIABLE);
+    H5Tset_cset(mem.get(), H5Tget_cset(type.get()));  // h5py writes UTF-8; HDF5 converts no charset
     H5Aread(attr.get(), mem.get(), &value);
     std::string out = value ? value : "";
     H5free_memory(value);

@@ -9,14 +9,10 @@
 
 #include "dptrain/model.hpp"
 #include "dptrain/error.hpp"
+#include "model/network_detail.hpp"
 
 namespace dptrain {
-namespace {
-
-template <class T>
-using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
-template <class T>
-using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+namespace detail {  // shared with sparse_network.cpp (network_detail.hpp)
 
 template <class T>
 void activate(Activation a, Eigen::Map<Mat<T>>& z) {
@@ -94,6 +90,10 @@ BatchStats apply_loss(const ModelSpec& spec, Eigen::Map<Mat<T>>& z, const T* y, 
   }
   return stats;
 }
+
+}  // namespace detail
+using namespace detail;
+namespace {
 
 // The workspace's buffers are sized once; more rows would write past them.
 template <class T>
@@ -232,6 +232,15 @@ BatchStats forward(const ModelSpec& spec, const T* params, const T* x, const T* 
   Eigen::Map<Mat<T>> logits(ws.activations[spec.layers() - 1].data(), spec.outputs(), rows);
   return apply_loss(spec, logits, y, false, outputs);
 }
+
+namespace detail {
+template void activate<float>(Activation, Eigen::Map<Mat<float>>&);
+template void activate<double>(Activation, Eigen::Map<Mat<double>>&);
+template void multiply_derivative<float>(Activation, const Eigen::Map<Mat<float>>&, Eigen::Map<Mat<float>>&);
+template void multiply_derivative<double>(Activation, const Eigen::Map<Mat<double>>&, Eigen::Map<Mat<double>>&);
+template BatchStats apply_loss<float>(const ModelSpec&, Eigen::Map<Mat<float>>&, const float*, bool, float*);
+template BatchStats apply_loss<double>(const ModelSpec&, Eigen::Map<Mat<double>>&, const double*, bool, double*);
+}  // namespace detail
 
 template class Workspace<float>;
 template class Workspace<double>;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "dptrain/error.hpp"
+#include "optim/sparse_update.hpp"
 
 namespace dptrain {
 namespace {
@@ -19,6 +20,13 @@ class Sgd final : public Optimizer {
   void step(std::span<float> p, std::span<float> g, double lr, float scale) override {
     const float a = static_cast<float>(lr), w = static_cast<float>(wd_);
     for (std::size_t i = 0; i < p.size(); ++i) p[i] -= a * (g[i] * scale + w * p[i]);
+    ++steps;
+  }
+  void step_sparse(std::span<float> p, std::span<const std::int32_t> columns, std::int64_t width,
+                   std::span<const float> g, double lr, float scale) override {
+    if (wd_ != 0) return Optimizer::step_sparse(p, columns, width, g, lr, scale);
+    const float a = static_cast<float>(lr);
+    for_each_sparse(p.size(), columns, width, g.size(), [&](std::size_t i, std::size_t k) { p[i] -= a * (g[k] * scale); });
     ++steps;
   }
 
@@ -98,7 +106,8 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& o, std::size_t
   if (o.name == "nesterov") return std::make_unique<Momentum>(n, o.momentum, o.weight_decay, true);
   if (o.name == "adam") return std::make_unique<Adam>(n, o, false);
   if (o.name == "adamw") return std::make_unique<Adam>(n, o, true);
-  throw ConfigError("--optimizer '" + o.name + "': expected sgd, momentum, nesterov, adam or adamw");
+  if (o.name == "adagrad") return make_adagrad(n, o);
+  throw ConfigError("--optimizer '" + o.name + "': expected sgd, momentum, nesterov, adam, adamw or adagrad");
 }
 
 namespace {

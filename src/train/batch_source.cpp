@@ -12,23 +12,30 @@ class RowGather {
       : shard_(shard),
         cols_(shard.data.cols),
         label_cols_(shard.data.label_cols),
-        x_(static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows) * cols_)),
+        x_(shard.sparse() ? 0 : static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows) * cols_)),
         y_(static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows) * label_cols_)),
         ids_(static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows))) {}
-  void clear() { rows_ = 0; }
+  void clear() {
+    rows_ = 0;
+    csr_.clear();
+  }
   void take(std::int64_t local) {
-    std::copy(shard_.row(local), shard_.row(local) + cols_, x_.data() + rows_ * cols_);
+    if (shard_.sparse())
+      csr_.append(shard_.csr.view(), local);
+    else
+      std::copy(shard_.row(local), shard_.row(local) + cols_, x_.data() + rows_ * cols_);
     std::copy(shard_.label(local), shard_.label(local) + label_cols_, y_.data() + rows_ * label_cols_);
     ids_[static_cast<std::size_t>(rows_)] = shard_.range.begin + local;
     ++rows_;
   }
-  Batch batch() { return {rows_, x_.data(), y_.data(), ids_.data()}; }
+  Batch batch() { return {rows_, x_.data(), y_.data(), ids_.data(), shard_.sparse() ? &csr_ : nullptr}; }
 
  private:
   const Shard& shard_;
   std::int64_t cols_, label_cols_;
   AlignedVector<float> x_, y_;
   std::vector<std::int64_t> ids_;
+  CsrRows csr_;  // a CSR shard's rows
   std::int64_t rows_ = 0;
 };
 

@@ -23,6 +23,7 @@ struct Batch {
   float* features = nullptr;  // writable: fault injection poisons a batch in place
   const float* labels = nullptr;
   const std::int64_t* row_ids = nullptr;  // global row ids (--deterministic orders rows by them)
+  CsrRows* sparse = nullptr;  // CSR rows instead of `features` (a CSR shard)
 };
 
 class BatchSource {

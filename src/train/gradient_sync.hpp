@@ -44,6 +44,21 @@ struct SyncPoint {
   bool stop = false;
 };
 
+// The combined gradient as the optimizer takes it: dense (num_params values), or compact for
+// CSR input: the first layer's `columns`, `width` values each, then the tail (sparse_model.hpp).
+struct GradientView {
+  std::span<float> values;
+  std::span<const std::int32_t> columns;
+  std::int64_t width = 0;  // 0: dense
+};
+
+// Gradient bytes a rank sends per step (its allgather part taken as the mean over ranks),
+// averaged since the last take, and what the dense allreduce of the whole gradient would send.
+struct ExchangeVolume {
+  double bytes = 0, dense_bytes = 0;
+  std::int64_t steps = 0, sparse_steps = 0;
+};
+
 class GradientSync {
  public:
   GradientSync(Communicator& comm, std::size_t num_params, Timeline& timeline)
@@ -66,6 +81,8 @@ class GradientSync {
   virtual void epoch_sums(std::vector<double>& sums, const std::optional<std::string>& local_error);
 
   float* gradient() { return grad_.data(); }
+  virtual GradientView view() { return {{grad_.data(), n_}, {}, 0}; }
+  virtual ExchangeVolume take_volume() { return {}; }
   // Seconds spent communicating since the last call.
   double take_comm_seconds();
 
@@ -88,5 +105,10 @@ class GradientSync {
 
 std::unique_ptr<GradientSync> make_gradient_sync(const TrainConfig& config, Communicator& comm,
                                                  const ModelSpec& spec, Timeline& timeline);
+// For CSR input (sparse_gradient_sync.cpp): the compact gradient, exchanged as the union of
+// the touched columns or by the dense allreduce, whichever moves fewer bytes (--sparse-exchange).
+std::unique_ptr<GradientSync> make_sparse_gradient_sync(const TrainConfig& config, Communicator& comm,
+                                                        const ModelSpec& spec, Timeline& timeline,
+                                                        std::int64_t max_rows);
 
 }  // namespace dptrain

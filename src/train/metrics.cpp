@@ -45,7 +45,7 @@ std::string config_sidecar_path(const std::string& metrics_path) {
 }
 
 std::string to_json(const EpochReport& r) {
-  const Json j = {{"epoch", r.epoch},
+  Json j = {{"epoch", r.epoch},
                   {"train_loss", r.train_loss},
                   {"train_accuracy", json_optional(r.train_accuracy)},
                   {"val_loss", json_optional(r.val_loss)},
@@ -61,6 +61,11 @@ std::string to_json(const EpochReport& r) {
                   {"skipped_steps", r.skipped_steps},
                   {"ranks", r.ranks},
                   {"threads", r.threads}};
+  if (r.exchange_bytes) {  // CSR input only
+    j["exchange_bytes_per_step"] = *r.exchange_bytes;
+    j["dense_exchange_bytes_per_step"] = *r.dense_exchange_bytes;
+    j["sparse_exchange_steps"] = r.sparse_exchange_steps;
+  }
   return to_json_line(j);
 }
 

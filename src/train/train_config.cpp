@@ -69,6 +69,8 @@ TrainConfig validate_train_options(const TrainOptions& o, int ranks) {
     throw ConfigError("--val and --val-fraction both given; use one");
   if (o.loss != "auto") c.loss = parse_loss(o.loss);
   c.activation = parse_activation(o.activation);
+  if (o.sparse_exchange != "auto" && o.sparse_exchange != "sparse" && o.sparse_exchange != "dense")
+    throw ConfigError("--sparse-exchange '" + o.sparse_exchange + "': expected auto, sparse or dense");
   return c;
 }
 

@@ -103,8 +103,11 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
   // The data order comes from the (possibly resumed) seed.
   source_ = make_in_memory_source({&data_.shard, &data_.selection, global_batch_, steps_, state_.seed, comm_.rank()},
                                   config_.sync);
-  gradient_ = std::make_unique<ParallelGradient>(state_.spec, o_.threads, source_->max_rows());
-  sync_ = make_gradient_sync(config_, comm_, state_.spec, timeline_);
+  // CSR input: the sparse sync computes its own compact gradient (ParallelGradient stays minimal).
+  const bool sparse = data_.shard.sparse();
+  gradient_ = std::make_unique<ParallelGradient>(state_.spec, sparse ? 1 : o_.threads, sparse ? 1 : source_->max_rows());
+  sync_ = sparse ? make_sparse_gradient_sync(config_, comm_, state_.spec, timeline_, source_->max_rows())
+                 : make_gradient_sync(config_, comm_, state_.spec, timeline_);
   start_run();
 }
 
@@ -179,7 +182,8 @@ LocalStep Trainer::compute_gradient(EpochProgress& e) {
       const bool poison = fault_ && fault_->fire(comm_.rank(), state_.global_step);
       const Batch batch = source_->next();
       mine.rows = batch.rows;
-      if (poison) std::fill(batch.features, batch.features + batch.rows * data_.desc.cols, std::nanf(""));
+      if (poison && batch.sparse) std::fill(batch.sparse->values.begin(), batch.sparse->values.end(), std::nanf(""));
+      if (poison && !batch.sparse) std::fill(batch.features, batch.features + batch.rows * data_.desc.cols, std::nanf(""));
       mine.stats = sync_->compute(*gradient_, state_.params.data(), batch);
     } catch (const std::exception& ex) {
       e.local_error = ex.what();
@@ -195,8 +199,9 @@ LocalStep Trainer::compute_gradient(EpochProgress& e) {
 // The optimizer step with the combined gradient, unless it is not finite (--on-nan).
 void Trainer::apply_update(EpochProgress& e, const StepTotals& totals) {
   const double t0 = now_seconds();
-  const std::size_t n = state_.params.size();
-  float* grad = sync_->gradient();
+  const GradientView g = sync_->view();  // dense, or compact for CSR input
+  float* grad = g.values.data();
+  const std::size_t n = g.values.size();
   if (totals.rows > 0) {
     if (!(std::isfinite(totals.loss) && all_finite(grad, n))) {
       const std::string where = "non-finite loss or gradient at epoch " + std::to_string(e.epoch) + ", step " +
@@ -213,7 +218,10 @@ void Trainer::apply_update(EpochProgress& e, const StepTotals& totals) {
       // The mean over the batch and the clipping are one scale factor, applied inside the
       // optimizer's single pass over the parameters.
       const double scale = clipped_scale({grad, n}, 1.0 / totals.rows, o_.clip_norm);
-      state_.optimizer->step(state_.params, {grad, n}, e.lr, static_cast<float>(scale));
+      if (g.width > 0)
+        state_.optimizer->step_sparse(state_.params, g.columns, g.width, g.values, e.lr, static_cast<float>(scale));
+      else
+        state_.optimizer->step(state_.params, {grad, n}, e.lr, static_cast<float>(scale));
       e.loss_sum += totals.loss;
       e.correct_sum += totals.correct;
       e.rows_sum += totals.rows;
@@ -252,6 +260,11 @@ void Trainer::finish_epoch(EpochProgress& e) {
   std::vector<double> times = {e.compute_s, sync_->take_comm_seconds(), peak_rss_mb()};
   comm_.allreduce_max(times, "epoch timing");
   report.peak_rss_mb = times[2];
+  if (const ExchangeVolume v = sync_->take_volume(); v.steps > 0) {
+    report.exchange_bytes = v.bytes / static_cast<double>(v.steps);
+    report.dense_exchange_bytes = v.dense_bytes / static_cast<double>(v.steps);
+    report.sparse_exchange_steps = v.sparse_steps;
+  }
   report.epoch_s = now_seconds() - e.start;
   report.compute_s = times[0];
   report.comm_s = times[1];

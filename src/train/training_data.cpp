@@ -23,6 +23,8 @@ void describe_files(const TrainConfig& config, Communicator& comm, TrainingData&
   const int p = comm.size();
   d.desc = describe_data(o.data);
   if (d.desc.rows == 0) throw DataError(o.data.files[0] + ": the dataset has no rows");
+  if (d.desc.sparse && !config.gradient_sync())
+    throw ConfigError("--sync params is not supported with CSR (sparse) features; use --sync grad");
   if (!config.gradient_sync() && d.desc.rows < p)
     throw ConfigError("--sync params needs at least one row per rank: " + std::to_string(d.desc.rows) +
                       " rows for " + std::to_string(p) + " ranks; use fewer ranks or --sync grad");
