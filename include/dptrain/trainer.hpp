@@ -45,6 +45,7 @@ struct TrainOptions {
   std::string metrics;                 // metrics file ("" = none): JSONL, or CSV if it ends in .csv
   std::string metrics_csv;             // CSV metrics file ("" = none)
   bool progress = false;               // live progress line on rank 0
+  std::int64_t log_every = 0;          // a plain progress line every N steps (0: none)
   std::string config_text;             // effective options, stored in checkpoints
 };
 

@@ -9,6 +9,7 @@
 #include "dptrain/stop_signal.hpp"
 #include "dptrain/log.hpp"
 #include "dptrain/trainer.hpp"
+#include "util/terminal.hpp"
 
 namespace dptrain::cli {
 namespace {
@@ -25,14 +26,6 @@ struct TrainCommandOptions {
   bool log_all_ranks = false;
   bool log_timestamps = false;
 };
-
-// Under mpirun a rank's stdout is a pseudo-terminal even when mpirun writes to a file or
-// pipe, so isatty alone cannot tell; a batch job or CI also has no usable TERM.
-bool stdout_is_terminal() {
-  const char* term = std::getenv("TERM");
-  return ::isatty(STDOUT_FILENO) && term && std::string(term) != "dumb" && !std::getenv("CI") &&
-         !std::getenv("SLURM_JOB_ID");
-}
 
 }  // namespace
 
@@ -147,7 +140,11 @@ void add_train_command(CLI::App& app, Runner& run) {
   out->add_option("--on-nan", o.on_nan, "stop | skip-step: what a non-finite loss or gradient does")
       ->capture_default_str();
   out->add_option("--progress", c->progress,
-                  "Live progress line on rank 0: auto (when stdout is a terminal) | on | off")
+                  "Live progress line on rank 0: auto (when the user's terminal shows the output: "
+                  "under mpirun, mpirun's own stdout) | on | off")
+      ->capture_default_str();
+  out->add_option("--log-every", o.log_every,
+                  "Every N steps a plain line: UTC time, step, epoch, loss, samples/s, ETA (0: off)")
       ->capture_default_str();
   out->add_option("--log-level", c->log_level, "error | warn | info | debug")->capture_default_str();
   out->add_flag("--log-all-ranks", c->log_all_ranks,
@@ -185,7 +182,7 @@ void add_train_command(CLI::App& app, Runner& run) {
       if (c->progress != "auto" && c->progress != "on" && c->progress != "off")
         throw CollectiveFailure(0, "--progress '" + c->progress + "': expected auto, on or off", kExitUsage);
       // auto: not with --log-all-ranks, whose interleaved lines a live line would garble.
-      o.progress = comm.rank() == 0 && (c->progress == "on" || (c->progress == "auto" && stdout_is_terminal() &&
+      o.progress = comm.rank() == 0 && (c->progress == "on" || (c->progress == "auto" && user_sees_terminal() &&
                                                                 !c->log_all_ranks));
       const TrainResult result = train(o, comm, logger().lines(LogLevel::info));
       if (!result.stop_signal) return kExitOk;

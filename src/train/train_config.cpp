@@ -44,6 +44,7 @@ void check_checkpointing(const TrainConfig& c) {
   if (c.resume == ResumeMode::latest_in_dir && o.checkpoint_dir.empty())
     throw ConfigError("--resume auto needs --checkpoint-dir");
   if (o.keep_last < 1) throw ConfigError("--keep-last must be at least 1");
+  if (o.log_every < 0) throw ConfigError("--log-every must be >= 0 (0: no step lines)");
 }
 
 }  // namespace
