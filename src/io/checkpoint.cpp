@@ -10,6 +10,7 @@
 #include "io/atomic_file.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/hdf5.hpp"
+#include "dptrain/model_export.hpp"
 #include "util/fnv1a.hpp"
 
 namespace dptrain {
@@ -92,6 +93,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     w.write("/params", {static_cast<std::int64_t>(c.params.size())}, c.params.data());
     for (const auto& [name, values] : c.optimizer_state)
       w.write("/optimizer/" + name, {static_cast<std::int64_t>(values.size())}, values.data());
+    // The same weights per layer, as PyTorch names and shapes them (row-major [out, in]), for
+    // readers other than dptrain; derived from /params, which stays the source of truth.
+    for (const ExportTensor& t : state_dict(c.spec, c.params.data()))
+      w.write("/state_dict/" + t.name, t.shape, t.values.data());
     w.set_attribute("/", "format_version", std::vector<std::int64_t>{kCheckpointFormatVersion});
     w.set_attribute("/", "model", c.spec.name);
     w.set_attribute("/", "widths", c.spec.widths);
