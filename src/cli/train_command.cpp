@@ -95,6 +95,14 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   opt->add_option("--clip-norm", o.clip_norm, "Clip the global gradient norm (0: off)")
       ->capture_default_str();
+  opt->add_option("--early-stopping", o.early_stopping,
+                  "Stop after N epochs without improvement of --early-stopping-metric on the validation "
+                  "data (0: off)")
+      ->capture_default_str();
+  opt->add_option("--early-stopping-metric", o.early_stopping_metric, "val_loss (lower is better) | val_acc")
+      ->capture_default_str();
+  opt->add_flag("--keep-best", o.keep_best,
+                "The final --checkpoint holds the parameters of the best validation epoch, not the last");
   opt->add_option("--seed", o.seed, "Seed for initialisation and data order")
       ->capture_default_str();
 

@@ -47,6 +47,15 @@ void check_checkpointing(const TrainConfig& c) {
   if (o.log_every < 0) throw ConfigError("--log-every must be >= 0 (0: no step lines)");
 }
 
+void check_early_stopping(const TrainOptions& o) {
+  if (o.early_stopping < 0) throw ConfigError("--early-stopping must be >= 0 (epochs of patience; 0: off)");
+  if (o.early_stopping_metric != "val_loss" && o.early_stopping_metric != "val_acc")
+    throw ConfigError("--early-stopping-metric '" + o.early_stopping_metric + "': expected val_loss or val_acc");
+  const std::string option = o.early_stopping > 0 ? "--early-stopping" : "--keep-best";
+  if ((o.early_stopping > 0 || o.keep_best) && o.val_files.empty() && o.val_fraction == 0)
+    throw ConfigError(option + " needs validation data: --val FILE or --val-fraction F");
+}
+
 }  // namespace
 
 TrainConfig validate_train_options(const TrainOptions& o, int ranks) {
@@ -68,6 +77,7 @@ TrainConfig validate_train_options(const TrainOptions& o, int ranks) {
   if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw ConfigError("--val-fraction must be in [0, 1)");
   if (o.val_fraction > 0 && !o.val_files.empty())
     throw ConfigError("--val and --val-fraction both given; use one");
+  check_early_stopping(o);
   if (o.loss != "auto") c.loss = parse_loss(o.loss);
   c.activation = parse_activation(o.activation);
   return c;

@@ -18,6 +18,7 @@
 #include "dptrain/run_layout.hpp"
 #include "dptrain/stop_signal.hpp"
 #include "dptrain/train_config.hpp"
+#include "early_stopping.hpp"
 #include "epoch_reporter.hpp"
 #include "gradient_sync.hpp"
 #include "output_paths.hpp"
@@ -73,6 +74,7 @@ class Trainer {
   std::unique_ptr<ParallelGradient> gradient_;
   std::unique_ptr<GradientSync> sync_;
   double io_pending_ = 0;
+  std::optional<EarlyStopping> early_;  // --early-stopping / --keep-best
   TrainResult result_;
 };
 
@@ -105,6 +107,13 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
                                   config_.sync);
   gradient_ = std::make_unique<ParallelGradient>(state_.spec, o_.threads, source_->max_rows());
   sync_ = make_gradient_sync(config_, comm_, state_.spec, timeline_);
+  if (o_.early_stopping > 0 || o_.keep_best) {
+    run_agreed(comm_, [&] {
+      if (o_.early_stopping_metric == "val_acc" && !state_.spec.classifier())
+        throw ConfigError("--early-stopping-metric val_acc needs a classifier; this model is a regression");
+    });
+    early_.emplace(o_.early_stopping, o_.early_stopping_metric, o_.keep_best);
+  }
   start_run();
 }
 
@@ -122,8 +131,11 @@ void Trainer::start_run() {
 }
 
 TrainResult Trainer::run() {
-  for (int epoch = start_.epoch; epoch <= o_.epochs; ++epoch)
+  for (int epoch = start_.epoch; epoch <= o_.epochs; ++epoch) {
     if (!run_epoch(epoch)) break;
+    if (early_ && early_->after_epoch(result_.epochs.back(), state_.params)) break;
+  }
+  if (early_ && !result_.stop_signal) early_->restore_best(state_.params);
   if (!result_.stop_signal) checkpointer_.save_final();
   if (timeline_.enabled()) {
     timeline_.write(o_.timeline, comm_);
