@@ -49,6 +49,7 @@ struct TrainOptions {
   int early_stopping = 0;              // stop after N epochs without validation improvement (0: off)
   std::string early_stopping_metric = "val_loss";  // val_loss | val_acc
   bool keep_best = false;              // the final model is the best validation epoch's
+  std::string class_weight;            // "" | balanced | w0,w1,... (scikit-learn's meaning)
   std::string config_text;             // effective options, stored in checkpoints
 };
 

@@ -67,6 +67,9 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   model->add_option("--classes", o.classes, "Number of classes (0: max label + 1)")
       ->capture_default_str();
+  model->add_option("--class-weight", o.class_weight,
+                    "Weigh each class's training loss: balanced (n / (classes * count), as scikit-learn) "
+                    "| w0,w1,...");
 
   auto opt = cmd->add_option_group("Optimisation");
   opt->add_option("--epochs,-e", o.epochs, "Passes over the data")->capture_default_str();

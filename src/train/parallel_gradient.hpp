@@ -18,6 +18,10 @@ class ParallelGradient {
   BatchStats compute(const float* params, const float* x, const float* y, std::int64_t rows,
                      float* grad, GradientReady* ready = nullptr);
   int threads() const { return threads_; }
+  // --class-weight: one loss weight per class for every thread's workspace.
+  void set_class_weights(const std::vector<float>& weights) {
+    for (auto& ws : workspaces_) ws.class_weights = weights;
+  }
 
   // --deterministic: each row's gradient is computed on its own (so it depends only on the
   // row and the parameters), converted to fixed point (kFixedOne units) and summed as

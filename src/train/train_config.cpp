@@ -2,6 +2,7 @@
 
 #include "dptrain/error.hpp"
 #include "dptrain/optimizer.hpp"
+#include "train/class_weights.hpp"
 #include "util/threads.hpp"
 
 namespace dptrain {
@@ -78,6 +79,7 @@ TrainConfig validate_train_options(const TrainOptions& o, int ranks) {
   if (o.val_fraction > 0 && !o.val_files.empty())
     throw ConfigError("--val and --val-fraction both given; use one");
   check_early_stopping(o);
+  check_class_weight_option(o.class_weight);
   if (o.loss != "auto") c.loss = parse_loss(o.loss);
   c.activation = parse_activation(o.activation);
   return c;

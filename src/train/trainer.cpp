@@ -18,6 +18,7 @@
 #include "dptrain/run_layout.hpp"
 #include "dptrain/stop_signal.hpp"
 #include "dptrain/train_config.hpp"
+#include "class_weights.hpp"
 #include "early_stopping.hpp"
 #include "epoch_reporter.hpp"
 #include "gradient_sync.hpp"
@@ -58,6 +59,7 @@ class Trainer {
   void finish_epoch(EpochProgress& e);
   void validate(EpochReport& report);
   void start_run();
+  void apply_class_weights();
 
   const TrainConfig& config_;
   const TrainOptions& o_;
@@ -107,6 +109,7 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
                                   config_.sync);
   gradient_ = std::make_unique<ParallelGradient>(state_.spec, o_.threads, source_->max_rows());
   sync_ = make_gradient_sync(config_, comm_, state_.spec, timeline_);
+  if (!o_.class_weight.empty()) apply_class_weights();
   if (o_.early_stopping > 0 || o_.keep_best) {
     run_agreed(comm_, [&] {
       if (o_.early_stopping_metric == "val_acc" && !state_.spec.classifier())
@@ -128,6 +131,20 @@ void Trainer::start_run() {
   io_pending_ = io_max[0];
   // No StopSignal::clear(): a signal that arrived while the data loaded is a pending stop,
   // taken at the first step boundary.
+}
+
+// --class-weight: from the global class counts of the training rows, the same on every rank.
+void Trainer::apply_class_weights() {
+  run_agreed(comm_, [&] {
+    if (!state_.spec.classifier()) throw ConfigError("--class-weight needs a classifier; this model is a regression");
+  });
+  std::vector<double> counts = class_counts(data_.shard, state_.spec.classes(),
+                                            [&](std::int64_t row) { return data_.selection.training(row); });
+  comm_.allreduce_sum(counts, "class counts");
+  std::vector<float> weights;
+  run_agreed(comm_, [&] { weights = class_weights(o_.class_weight, counts); });
+  gradient_->set_class_weights(weights);
+  log_info(describe_class_weights(weights));
 }
 
 TrainResult Trainer::run() {
