@@ -169,6 +169,12 @@ void add_train_command(CLI::App& app, Runner& run) {
       StopSignal::install();
       // Every rank reads the same file, so every rank fails alike; run_agreed prints it once.
       if (!c->config_file.empty()) run_agreed(comm, [&] { apply_config_file(*cmd, c->config_file, {"data", "val"}); });
+      // Hyperparameters may be repeated (the last wins, so scripts append overrides); two
+      // different output files for one run are a mistake, not an override.
+      for (const char* name : {"--metrics", "--metrics-csv", "--checkpoint", "--checkpoint-dir", "--timeline"})
+        if (cmd->get_option(name)->count() > 1)
+          throw CollectiveFailure(0, std::string(name) + " given " + std::to_string(cmd->get_option(name)->count()) +
+                                         " times; a run writes one such file", kExitUsage);
       TrainOptions o = c->train;
       o.config_text = cmd->config_to_str(true, false);
       if (c->print_config) {
