@@ -25,3 +25,12 @@ done
 pass "mlp relu/tanh/sigmoid, logistic, linear: onnx, npz, safetensors give predict's outputs to 1e-5"
 expect_failure bad_format "--to 'pt': expected onnx, npz or safetensors" 1 export --model "$WORK/mlp.h5" --to pt --out "$WORK/x"
 expect_failure no_model "cannot load checkpoint: .*missing.h5: no such file" 1 export --model "$WORK/missing.h5" --to npz --out "$WORK/x"
+# The checkpoint's attributes as h5py users see them: strings are str, the checksum a uint64.
+py "
+import h5py, numpy as np
+a = h5py.File('$WORK/mlp.h5', 'r').attrs
+for key in ('model', 'activation', 'loss', 'optimizer', 'config'):
+    assert isinstance(a[key], str), (key, type(a[key]))
+assert a['checksum'].dtype == np.uint64, a['checksum'].dtype
+" || fail "checkpoint attributes: strings not str or checksum not uint64"
+pass "checkpoint attributes: strings read as str in h5py, checksum is a uint64"
