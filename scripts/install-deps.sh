@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools
           libeigen3-dev libgtest-dev libcli11-dev zlib1g-dev nlohmann-json3-dev universal-ctags dataset-fashion-mnist
           python3 python3-numpy python3-h5py python3-matplotlib slurm-wlm munge
-          libcpp-httplib-dev wrk curl iproute2 libxml2-utils python3-lxml python3-yaml git "$@")
+          libcpp-httplib-dev wrk curl iproute2 libxml2-utils python3-lxml python3-yaml git
+          libtomlplusplus-dev python3-onnx "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
