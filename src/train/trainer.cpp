@@ -125,7 +125,9 @@ void Trainer::start_run() {
   timeline_.add("read", now_seconds() - data_.io_seconds, now_seconds());
   reporter_.start({state_.spec.describe(), state_.rows, data_.selection.validation_rows(), data_.desc.cols,
                    global_batch_, steps_, comm_.size()});
-  report_run_layout(comm_, {o_.threads, data_.shard.range, state_.rows, global_batch_});
+  // The shards cut all rows of the data (held-out ones too): a rank's share of a batch is its
+  // share of those.
+  report_run_layout(comm_, {o_.threads, data_.shard.range, data_.desc.rows, global_batch_});
   std::vector<double> io_max = {data_.io_seconds};
   comm_.allreduce_max(io_max, "io time");
   io_pending_ = io_max[0];

@@ -20,3 +20,9 @@ py "import h5py; assert h5py.File('$WORK/p.parquet')['probabilities'].shape == (
 run_mpi 1 predict --model "$WORK/m.h5" --data "$WORK/d.h5" --out "$WORK/plain" >/dev/null
 py "import h5py; assert h5py.File('$WORK/plain')['predictions'].shape == (200,)"
 pass "--out-format h5 still writes any name; no extension means HDF5"
+# The layout report's local batch counts the training rows only (--val-fraction holds half out).
+run_mpi 2 train --data "$WORK/d.h5" --epochs 1 --batch 50 --val-fraction 0.5 --progress off >"$WORK/layout.txt"
+grep -q "run layout: 2 rank(s) on 1 host(s), 1 thread(s) per rank, global batch 50, local batch ~25 rows" "$WORK/layout.txt" &&
+  [ "$(grep -c "shard rows \[.*(100), local batch ~25" "$WORK/layout.txt")" -eq 2 ] ||
+  { cat "$WORK/layout.txt" >&2; fail "layout report with --val-fraction: wrong local batch"; }
+pass "layout report with --val-fraction 0.5: local batch ~25 of 50 per rank"
