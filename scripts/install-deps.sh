@@ -7,7 +7,8 @@ packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-de
           python3 python3-numpy python3-h5py python3-matplotlib slurm-wlm munge
           liblinear-tools python3-scipy python3-sklearn
           libcpp-httplib-dev wrk curl iproute2 libxml2-utils python3-lxml python3-yaml git
-          python3-torch libopenblas0-pthread "$@")
+          python3-torch libopenblas0-pthread
+          libtomlplusplus-dev python3-onnx "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

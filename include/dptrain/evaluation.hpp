@@ -17,6 +17,8 @@ struct EvalOptions {
   DataOptions data;                     // features and labels
   int threads = 1;
   std::int64_t block_rows = 65536;      // rows read and scored at a time on each rank
+  double val_fraction = 0;              // > 0: score only the rows `train --val-fraction` held out
+  std::uint64_t seed = 42;              // ... with this --seed (train's default)
 };
 
 struct EvalResult {

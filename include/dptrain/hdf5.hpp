@@ -64,6 +64,8 @@ class H5Reader {
   bool has_attribute(const std::string& object, const std::string& key) const;
   std::string attribute_string(const std::string& object, const std::string& key) const;
   std::vector<std::int64_t> attribute_ints(const std::string& object, const std::string& key) const;
+  // One unsigned 64-bit value; a signed attribute (older files) is read as its bit pattern.
+  std::uint64_t attribute_u64(const std::string& object, const std::string& key) const;
   double attribute_double(const std::string& object, const std::string& key) const;
 
  private:
@@ -106,6 +108,8 @@ class H5Writer {
   void set_attribute(const std::string& object, const std::string& key,
                      const std::vector<std::int64_t>& value);
   void set_attribute(const std::string& object, const std::string& key, double value);
+  // One unsigned 64-bit value (a checksum: h5py reads it as a non-negative numpy.uint64).
+  void set_attribute_u64(const std::string& object, const std::string& key, std::uint64_t value);
 
   // Flushes and closes the file; errors are reported here rather than lost in a destructor.
   void close();

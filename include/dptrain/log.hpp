@@ -50,6 +50,9 @@ class Logger {
   std::unique_ptr<LineStream> lines_;
 };
 
+// The UTC time now, "2026-12-01T08:12:28.123Z" (the form of --log-timestamps).
+std::string utc_time_ms();
+
 // The process-wide logger (rank 0, level info, stdout/stderr until configured).
 Logger& logger();
 // Replaces the process-wide logger; called once per process after the command line is parsed.

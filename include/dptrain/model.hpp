@@ -68,6 +68,9 @@ class Workspace {
   std::int64_t max_rows() const { return max_rows_; }
   std::vector<AlignedVector<T>> activations;  // per layer (output layer: logits, then dLoss/dz)
   AlignedVector<T> scratch;
+  // --class-weight: the training loss of a row of class c is multiplied by class_weights[c]
+  // (empty: 1 for every class). forward() (validation, eval) never weights.
+  std::vector<T> class_weights;
 
  private:
   std::int64_t max_rows_ = 0;

@@ -34,7 +34,7 @@ std::string format_cpu_list(const std::vector<int>& cpus);
 
 struct RunLayout {
   std::vector<RankPlacement> ranks;  // in rank order
-  std::int64_t rows = 0;             // training rows in total
+  std::int64_t rows = 0;             // rows the shards cut (all rows of the data, held-out ones too)
   std::int64_t global_batch = 0;
 };
 

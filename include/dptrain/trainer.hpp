@@ -46,6 +46,11 @@ struct TrainOptions {
   std::string metrics;                 // metrics file ("" = none): JSONL, or CSV if it ends in .csv
   std::string metrics_csv;             // CSV metrics file ("" = none)
   bool progress = false;               // live progress line on rank 0
+  std::int64_t log_every = 0;          // a plain progress line every N steps (0: none)
+  int early_stopping = 0;              // stop after N epochs without validation improvement (0: off)
+  std::string early_stopping_metric = "val_loss";  // val_loss | val_acc
+  bool keep_best = false;              // the final model is the best validation epoch's
+  std::string class_weight;            // "" | balanced | w0,w1,... (scikit-learn's meaning)
   std::string config_text;             // effective options, stored in checkpoints
 };
 

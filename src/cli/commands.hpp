@@ -21,6 +21,7 @@ void add_predict_command(CLI::App& app, Runner& run);
 void add_inspect_command(CLI::App& app, Runner& run);
 void add_serve_command(CLI::App& app, Runner& run);
 void add_compare_command(CLI::App& app, Runner& run);
+void add_export_command(CLI::App& app, Runner& run);
 
 // OMP_NUM_THREADS if set and positive, else 1: the default of every --threads option.
 int default_thread_count();

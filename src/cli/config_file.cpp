@@ -1,83 +1,81 @@
 #include "config_file.hpp"
 
-#include <cerrno>
+#include <toml++/toml.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "io/atomic_file.hpp"
 #include "dptrain/error.hpp"
 
+// TOML is read by toml++ (a complete TOML 1.0 parser: arrays, 1_024, dates, multi-line
+// strings); CLI11's own reader refused underscores and mis-read unterminated strings.
 namespace dptrain::cli {
 namespace {
 
-// CLI11 2.1's TOML reader takes an unterminated string as text up to the line's end (so
-// `data = "a.h5` names the file `"a.h5`), and a folder as an empty file; refuse both here.
-void check_readable_toml(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw ConfigError("--config " + path + ": is a folder; expected a TOML file");
-  std::ifstream in(path);
-  if (!in) throw ConfigError("--config " + path + ": cannot open it: " + errno_text(errno));
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    const auto eq = line.find('=');
-    const auto first = line.find_first_not_of(" \t");
-    if (eq == std::string::npos || first == std::string::npos || line[first] == '#') continue;
-    const auto start = line.find_first_not_of(" \t", eq + 1);
-    if (start == std::string::npos) continue;
-    const char quote = line[start];
-    if (quote != '"' && quote != '\'') continue;
-    bool closed = false;
-    for (std::size_t i = start + 1; i < line.size() && !closed; ++i) {
-      if (quote == '"' && line[i] == '\\') ++i;  // an escaped character
-      else closed = line[i] == quote;
-    }
-    if (!closed || line.compare(start, 3, std::string(3, quote)) == 0)
-      throw ConfigError("--config " + path + " line " + std::to_string(number) +
-                        ": unterminated string (multi-line strings are not supported): " + line);
+// A TOML value as the text an option parses: 1_024 -> "1024", 0.1 -> "0.1", true -> "true".
+std::string option_text(const toml::node& value, const std::string& where) {
+  if (auto v = value.as_string()) return v->get();
+  if (auto v = value.as_integer()) return std::to_string(v->get());
+  if (auto v = value.as_floating_point()) {
+    char text[64];  // the shortest text that reads back as the same double: 0.1, not 0.1000...01
+    const auto end = std::to_chars(text, text + sizeof text, v->get()).ptr;
+    return std::string(text, end);
   }
+  if (auto v = value.as_boolean()) return v->get() ? "true" : "false";
+  throw ConfigError(where + ": expected a string, number or boolean (arrays only for lists of files)");
 }
 
 }  // namespace
 
 void apply_config_file(CLI::App& cmd, const std::string& path, const std::set<std::string>& list_keys) {
-  check_readable_toml(path);
-  CLI::ConfigTOML format;
-  std::vector<CLI::ConfigItem> items;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError("--config " + path + ": is a folder; expected a TOML file");
+  if (!std::ifstream(path)) throw ConfigError("--config " + path + ": cannot open it: " + errno_text(errno));
+  toml::table table;
   try {
-    items = format.from_file(path);
-  } catch (const CLI::Error& e) {
-    throw ConfigError("--config " + path + ": cannot read it as TOML (" + e.what() + ")");
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin;
+    throw ConfigError("--config " + path + ": not valid TOML at " + where.str() + ": " +
+                      std::string(e.description()));
   }
-  for (CLI::ConfigItem& item : items) {
-    if (item.name == "++" || item.name == "--" || !item.parents.empty())
-      throw ConfigError("--config " + path + ": sections ([" +
-                        (item.parents.empty() ? item.name : item.parents.front()) +
-                        "]) are not used; write the keys at the top level");
-    CLI::Option* option = cmd.get_option_no_throw("--" + item.name);
+  for (const auto& [toml_key, value] : table) {
+    std::string name(toml_key.str());
+    if (value.is_table())
+      throw ConfigError("--config " + path + ": sections ([" + name + "]) are not used; write the keys at the top level");
+    // snake_case keys (batch_size style) name the same options as kebab-case ones.
+    std::replace(name.begin(), name.end(), '_', '-');
+    CLI::Option* option = cmd.get_option_no_throw("--" + name);
     if (option == nullptr || !option->get_configurable())
-      throw ConfigError("--config " + path + ": unknown key '" + item.name +
+      throw ConfigError("--config " + path + ": unknown key '" + name +
                         "'; keys are the long option names of 'dptrain " + cmd.get_name() +
                         "' without dashes (see --print-config)");
     if (option->count() > 0) continue;  // the command line wins
-    if (item.inputs.size() > 1 && option->get_items_expected_max() == 1) {
-      // data = ["a.h5", "b.h5"] means the list a.h5,b.h5, not the last element.
-      if (!list_keys.count(item.name))
-        throw ConfigError("--config " + path + ": key '" + item.name + "' takes one value; got " +
-                          std::to_string(item.inputs.size()) + " (an array or a list)");
-      std::string joined;
-      for (const auto& input : item.inputs) joined += (joined.empty() ? "" : ",") + input;
-      item.inputs = {joined};
+    const std::string where = "--config " + path + ": key '" + name + "'";
+    std::string text;
+    if (const toml::array* items = value.as_array()) {
+      // data = ["a.h5", "b.h5"] means the list a.h5,b.h5.
+      if (!list_keys.count(name))
+        throw ConfigError(where + " takes one value; got " + std::to_string(items->size()) + " (an array)");
+      for (const toml::node& item : *items) text += (text.empty() ? "" : ",") + option_text(item, where);
+    } else {
+      text = option_text(value, where);
     }
     try {
       if (option->get_expected_min() == 0)  // a flag: true/false/1/0
-        option->add_result(option->get_flag_value(item.name, format.to_flag(item)));
+        option->add_result(option->get_flag_value(name, text));
       else
-        option->add_result(item.inputs);
+        option->add_result(text);
       option->run_callback();
     } catch (const CLI::Error& e) {
-      throw ConfigError("--config " + path + ": key '" + item.name + "': " + e.what());
+      throw ConfigError(where + ": " + e.what());
     }
   }
 }

@@ -36,6 +36,10 @@ void add_eval_command(CLI::App& app, Runner& run) {
   add_threads_option(cmd, o.threads);
   cmd->add_option("--block-rows", o.block_rows, "Rows each rank reads and scores at a time")
       ->capture_default_str();
+  cmd->add_option("--val-fraction", o.val_fraction,
+                  "Score only the rows `train --val-fraction F --seed S` held out (with the same --seed)")
+      ->capture_default_str();
+  cmd->add_option("--seed", o.seed, "With --val-fraction: the training run's --seed")->capture_default_str();
   cmd->add_flag("--json", c->json, "Print one JSON object instead of the table");
   cmd->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective before aborting the job (0: forever)")

@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   cli::add_inspect_command(app, run);
   cli::add_serve_command(app, run);
   cli::add_compare_command(app, run);
+  cli::add_export_command(app, run);
 
   try {
     app.parse(argc, argv);

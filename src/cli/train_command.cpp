@@ -9,6 +9,7 @@
 #include "dptrain/stop_signal.hpp"
 #include "dptrain/log.hpp"
 #include "dptrain/trainer.hpp"
+#include "util/terminal.hpp"
 
 namespace dptrain::cli {
 namespace {
@@ -25,14 +26,6 @@ struct TrainCommandOptions {
   bool log_all_ranks = false;
   bool log_timestamps = false;
 };
-
-// Under mpirun a rank's stdout is a pseudo-terminal even when mpirun writes to a file or
-// pipe, so isatty alone cannot tell; a batch job or CI also has no usable TERM.
-bool stdout_is_terminal() {
-  const char* term = std::getenv("TERM");
-  return ::isatty(STDOUT_FILENO) && term && std::string(term) != "dumb" && !std::getenv("CI") &&
-         !std::getenv("SLURM_JOB_ID");
-}
 
 }  // namespace
 
@@ -74,6 +67,9 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   model->add_option("--classes", o.classes, "Number of classes (0: max label + 1)")
       ->capture_default_str();
+  model->add_option("--class-weight", o.class_weight,
+                    "Weigh each class's training loss: balanced (n / (classes * count), as scikit-learn) "
+                    "| w0,w1,...");
 
   auto opt = cmd->add_option_group("Optimisation");
   opt->add_option("--epochs,-e", o.epochs, "Passes over the data")->capture_default_str();
@@ -102,6 +98,14 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   opt->add_option("--clip-norm", o.clip_norm, "Clip the global gradient norm (0: off)")
       ->capture_default_str();
+  opt->add_option("--early-stopping", o.early_stopping,
+                  "Stop after N epochs without improvement of --early-stopping-metric on the validation "
+                  "data (0: off)")
+      ->capture_default_str();
+  opt->add_option("--early-stopping-metric", o.early_stopping_metric, "val_loss (lower is better) | val_acc")
+      ->capture_default_str();
+  opt->add_flag("--keep-best", o.keep_best,
+                "The final --checkpoint holds the parameters of the best validation epoch, not the last");
   opt->add_option("--seed", o.seed, "Seed for initialisation and data order")
       ->capture_default_str();
 
@@ -151,7 +155,11 @@ void add_train_command(CLI::App& app, Runner& run) {
   out->add_option("--on-nan", o.on_nan, "stop | skip-step: what a non-finite loss or gradient does")
       ->capture_default_str();
   out->add_option("--progress", c->progress,
-                  "Live progress line on rank 0: auto (when stdout is a terminal) | on | off")
+                  "Live progress line on rank 0: auto (when the user's terminal shows the output: "
+                  "under mpirun, mpirun's own stdout) | on | off")
+      ->capture_default_str();
+  out->add_option("--log-every", o.log_every,
+                  "Every N steps a plain line: UTC time, step, epoch, loss, samples/s, ETA (0: off)")
       ->capture_default_str();
   out->add_option("--log-level", c->log_level, "error | warn | info | debug")->capture_default_str();
   out->add_flag("--log-all-ranks", c->log_all_ranks,
@@ -165,6 +173,12 @@ void add_train_command(CLI::App& app, Runner& run) {
       StopSignal::install();
       // Every rank reads the same file, so every rank fails alike; run_agreed prints it once.
       if (!c->config_file.empty()) run_agreed(comm, [&] { apply_config_file(*cmd, c->config_file, {"data", "val"}); });
+      // Hyperparameters may be repeated (the last wins, so scripts append overrides); two
+      // different output files for one run are a mistake, not an override.
+      for (const char* name : {"--metrics", "--metrics-csv", "--checkpoint", "--checkpoint-dir", "--timeline"})
+        if (cmd->get_option(name)->count() > 1)
+          throw CollectiveFailure(0, std::string(name) + " given " + std::to_string(cmd->get_option(name)->count()) +
+                                         " times; a run writes one such file", kExitUsage);
       TrainOptions o = c->train;
       o.config_text = cmd->config_to_str(true, false);
       if (c->print_config) {
@@ -189,7 +203,7 @@ void add_train_command(CLI::App& app, Runner& run) {
       if (c->progress != "auto" && c->progress != "on" && c->progress != "off")
         throw CollectiveFailure(0, "--progress '" + c->progress + "': expected auto, on or off", kExitUsage);
       // auto: not with --log-all-ranks, whose interleaved lines a live line would garble.
-      o.progress = comm.rank() == 0 && (c->progress == "on" || (c->progress == "auto" && stdout_is_terminal() &&
+      o.progress = comm.rank() == 0 && (c->progress == "on" || (c->progress == "auto" && user_sees_terminal() &&
                                                                 !c->log_all_ranks));
       const TrainResult result = train(o, comm, logger().lines(LogLevel::info));
       if (!result.stop_signal) return kExitOk;

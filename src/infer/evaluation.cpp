@@ -6,6 +6,8 @@
 #include "dptrain/clock.hpp"
 #include "data/data_agreement.hpp"
 #include "dptrain/error.hpp"
+#include "dptrain/json.hpp"
+#include "dptrain/row_selection.hpp"
 #include "data/labels.hpp"
 #include "util/threads.hpp"
 
@@ -20,6 +22,7 @@ EvalResult evaluate(const EvalOptions& o, Communicator& comm) {
   run_agreed(comm, [&] {
     check_thread_count(o.threads);
     if (o.block_rows < 1) throw ConfigError("--block-rows must be at least 1");
+    if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw ConfigError("--val-fraction must be in [0, 1)");
     model = load_checkpoint(o.model);
     desc = describe_data(o.data);
     if (desc.rows == 0) throw DataError(o.data.files[0] + ": the dataset has no rows");
@@ -32,12 +35,18 @@ EvalResult evaluate(const EvalOptions& o, Communicator& comm) {
     sums = MetricSums(model.spec);
     Scorer scorer(model.spec, model.params, o.threads);
     const ShardRange mine = shard_range(desc.rows, comm.size(), comm.rank());
+    // --val-fraction: exactly the rows a training run with this fraction and seed held out.
+    const RowSelection held_out(desc.rows, o.val_fraction, o.seed, {});
+    if (o.val_fraction > 0 && held_out.validation_rows() == 0)
+      throw ConfigError("--val-fraction " + json_number(o.val_fraction) + " of " + std::to_string(desc.rows) +
+                        " rows selects no row");
     std::vector<float> outputs;
     std::int64_t lo = mine.begin;
     do {  // at least once, so a rank with no rows still checks the label width
       const std::int64_t hi = std::min(mine.end, lo + o.block_rows);
-      const Shard block = load_shard(o.data, desc, ShardRange{lo, hi});
+      Shard block = load_shard(o.data, desc, ShardRange{lo, hi});
       check_labels(model.spec, block, o.data);
+      if (o.val_fraction > 0) block = take_rows(block, [&](std::int64_t row) { return held_out.validation(row); });
       outputs.resize(static_cast<std::size_t>(block.rows() * model.spec.outputs()));
       sums.add(scorer.evaluate(block, outputs.data()));
       lo = hi;

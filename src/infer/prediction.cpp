@@ -96,7 +96,11 @@ std::string resolve_format(const PredictOptions& o) {
   if (o.out_format != "auto")
     throw ConfigError("--out-format '" + o.out_format + "': expected auto, h5 or csv");
   const std::string ext = std::filesystem::path(o.out).extension().string();
-  return ext == ".csv" || ext == ".CSV" ? "csv" : "h5";
+  if (ext == ".csv" || ext == ".CSV") return "csv";
+  // No extension, or an HDF5 one: HDF5. Any other (.parquet, .npy) would silently be HDF5.
+  if (ext.empty() || ext == ".h5" || ext == ".hdf5" || ext == ".H5" || ext == ".he5") return "h5";
+  throw ConfigError("--out '" + o.out + "': predict writes HDF5 (.h5, .hdf5) or CSV (.csv), not '" + ext +
+                    "'; rename it or set --out-format h5|csv");
 }
 
 std::string join(const std::vector<std::string>& items) {

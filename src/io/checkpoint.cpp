@@ -10,6 +10,7 @@
 #include "io/atomic_file.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/hdf5.hpp"
+#include "dptrain/model_export.hpp"
 #include "util/fnv1a.hpp"
 
 namespace dptrain {
@@ -92,6 +93,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     w.write("/params", {static_cast<std::int64_t>(c.params.size())}, c.params.data());
     for (const auto& [name, values] : c.optimizer_state)
       w.write("/optimizer/" + name, {static_cast<std::int64_t>(values.size())}, values.data());
+    // The same weights per layer, as PyTorch names and shapes them (row-major [out, in]), for
+    // readers other than dptrain; derived from /params, which stays the source of truth.
+    for (const ExportTensor& t : state_dict(c.spec, c.params.data()))
+      w.write("/state_dict/" + t.name, t.shape, t.values.data());
     w.set_attribute("/", "format_version", std::vector<std::int64_t>{kCheckpointFormatVersion});
     w.set_attribute("/", "model", c.spec.name);
     w.set_attribute("/", "widths", c.spec.widths);
@@ -106,7 +111,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     w.set_attribute("/", "global_batch", std::vector<std::int64_t>{c.global_batch});
     w.set_attribute("/", "config", c.config);
     const std::uint64_t sum = checksum(c, kCheckpointFormatVersion);
-    w.set_attribute("/", "checksum", std::vector<std::int64_t>{static_cast<std::int64_t>(sum)});
+    w.set_attribute_u64("/", "checksum", sum);  // files before December 2026: the same bits as int64
   });
 }
 
@@ -149,7 +154,8 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.seed = static_cast<std::uint64_t>(checked_ints(r, "seed", 1)[0]);
     if (version >= 2) c.global_batch = checked_ints(r, "global_batch", 1)[0];
     c.config = r.attribute_string("/", "config");
-    const auto stored = static_cast<std::uint64_t>(checked_ints(r, "checksum", 1)[0]);
+    if (!r.has_attribute("/", "checksum")) throw CheckpointError(path + ": no 'checksum' attribute");
+    const std::uint64_t stored = r.attribute_u64("/", "checksum");
     if (stored != checksum(c, version))
       throw CheckpointError(path + ": checksum mismatch; the checkpoint is corrupt or was edited");
     return c;

@@ -298,8 +298,9 @@ std::string H5Reader::attribute_string(const std::string& object, const std::str
     char* value = nullptr;
     Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(mem.get(), H5T_VARIABLE);
-    H5Tset_cset(mem.get(), H5Tget_cset(type.get()));  // h5py writes UTF-8; HDF5 converts no charset
-    H5Aread(attr.get(), mem.get(), &value);
+    H5Tset_cset(mem.get(), H5Tget_cset(type.get()));  // ASCII and UTF-8 do not convert
+    if (H5Aread(attr.get(), mem.get(), &value) < 0)
+      throw DataError(path_ + ": attribute " + quoted(key) + " cannot be read as a string");
     std::string out = value ? value : "";
     H5free_memory(value);
     return out;
@@ -322,6 +323,22 @@ std::vector<std::int64_t> H5Reader::attribute_ints(const std::string& object,
   if (n > 0 && H5Aread(attr.get(), H5T_NATIVE_INT64, out.data()) < 0)
     throw DataError(path_ + ": attribute " + quoted(key) + " is not integer");
   return out;
+}
+
+std::uint64_t H5Reader::attribute_u64(const std::string& object, const std::string& key) const {
+  Handle obj(open_object(file_, path_, object), H5Oclose);
+  Handle attr(H5Aopen(obj.get(), key.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!attr) throw DataError(path_ + ": " + quoted(object) + " has no attribute " + quoted(key));
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  Handle space(H5Aget_space(attr.get()), H5Sclose);
+  if (H5Tget_class(type.get()) != H5T_INTEGER || H5Tget_size(type.get()) != 8 ||
+      H5Sget_simple_extent_npoints(space.get()) != 1)
+    throw DataError(path_ + ": attribute " + quoted(key) + " is not one 64-bit integer");
+  // Read the bits as stored: converting a negative int64 to uint64 would clamp it to 0.
+  std::uint64_t value = 0;
+  const hid_t memory = H5Tget_sign(type.get()) == H5T_SGN_NONE ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64;
+  if (H5Aread(attr.get(), memory, &value) < 0) throw DataError(path_ + ": attribute " + quoted(key) + " cannot be read");
+  return value;
 }
 
 double H5Reader::attribute_double(const std::string& object, const std::string& key) const {
@@ -452,13 +469,23 @@ void H5Writer::append_rows(const std::string& name, std::int64_t rows, const std
 void H5Writer::set_attribute(const std::string& object, const std::string& key,
                              const std::string& value) {
   Handle obj(open_object(file_, path_, object), H5Oclose);
+  // Variable-length UTF-8: h5py reads it as str (a fixed-length ASCII string reads as bytes).
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), std::max<std::size_t>(1, value.size()));
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   Handle attr(H5Acreate2(obj.get(), key.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose);
-  std::string padded = value.empty() ? std::string(1, '\0') : value;
-  if (!attr || H5Awrite(attr.get(), type.get(), padded.data()) < 0)
+  const char* text = value.c_str();
+  if (!attr || H5Awrite(attr.get(), type.get(), &text) < 0)
+    throw DataError(path_ + ": cannot write attribute " + quoted(key));
+}
+
+void H5Writer::set_attribute_u64(const std::string& object, const std::string& key, std::uint64_t value) {
+  Handle obj(open_object(file_, path_, object), H5Oclose);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj.get(), key.c_str(), H5T_STD_U64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  if (!attr || H5Awrite(attr.get(), H5T_NATIVE_UINT64, &value) < 0)
     throw DataError(path_ + ": cannot write attribute " + quoted(key));
 }
 

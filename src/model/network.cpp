@@ -37,7 +37,7 @@ void multiply_derivative(Activation a, const Eigen::Map<Mat<T>>& act, Eigen::Map
 // dLoss/dz. If `probs` is set, writes the model outputs there (rows x outputs, row-major).
 template <class T>
 BatchStats apply_loss(const ModelSpec& spec, Eigen::Map<Mat<T>>& z, const T* y, bool gradient,
-                      T* probs) {
+                      T* probs, const T* class_weights = nullptr) {
   BatchStats stats;
   const std::int64_t rows = z.cols();
   const std::int64_t k = z.rows();
@@ -62,9 +62,10 @@ BatchStats apply_loss(const ModelSpec& spec, Eigen::Map<Mat<T>>& z, const T* y, 
         if (probs) probs[j] = p;
         if (!y) continue;
         const T t = y[j];
-        stats.loss += static_cast<double>(std::max(v, T(0)) - v * t + std::log1p(std::exp(-std::abs(v))));
+        const T w = class_weights ? class_weights[t > T(0.5) ? 1 : 0] : T(1);
+        stats.loss += static_cast<double>(w) * static_cast<double>(std::max(v, T(0)) - v * t + std::log1p(std::exp(-std::abs(v))));
         stats.correct += ((v > T(0)) == (t > T(0.5))) ? 1.0 : 0.0;
-        if (gradient) z(0, j) = p - t;
+        if (gradient) z(0, j) = (p - t) * w;
       }
       break;
     }
@@ -81,9 +82,11 @@ BatchStats apply_loss(const ModelSpec& spec, Eigen::Map<Mat<T>>& z, const T* y, 
         if (probs) std::copy(col.data(), col.data() + k, probs + j * k);
         if (!y) continue;
         // -log p(label) as log-sum-exp: exact even where p(label) underflows to zero.
-        stats.loss += std::log(static_cast<double>(sum)) + static_cast<double>(m - label_logit);
+        const T w = class_weights ? class_weights[label] : T(1);
+        stats.loss += static_cast<double>(w) * (std::log(static_cast<double>(sum)) + static_cast<double>(m - label_logit));
         stats.correct += best == label ? 1.0 : 0.0;
         if (gradient) col(label) -= T(1);
+        if (gradient && class_weights) col *= w;
       }
       break;
     }
@@ -194,7 +197,8 @@ BatchStats forward_backward(const ModelSpec& spec, const T* params, const T* x, 
   run_layers(spec, params, x, rows, ws);
   const std::size_t last = spec.layers() - 1;
   Eigen::Map<Mat<T>> logits(ws.activations[last].data(), spec.outputs(), rows);
-  const BatchStats stats = apply_loss(spec, logits, y, true, static_cast<T*>(nullptr));
+  const BatchStats stats = apply_loss(spec, logits, y, true, static_cast<T*>(nullptr),
+                                     ws.class_weights.empty() ? nullptr : ws.class_weights.data());
 
   // Backward: ws.activations[l] holds dLoss/dz for layer l once we reach it. Every layer's
   // weight and bias gradients are assigned (not accumulated), so `grad` needs no zeroing.

@@ -67,9 +67,12 @@ void EpochReporter::start(const RunSummary& run) {
     << " steps/epoch, optimizer " << o.optimizer.name << ", lr " << o.schedule.lr;
   log_info(run.model);
   log_info(s.str());
+  step_log_.emplace(o.log_every, run.steps, o.epochs, run.global_batch);
+  step_log_->begin(now_seconds());
 }
 
 void EpochReporter::progress(int epoch, std::int64_t done, std::int64_t steps, double mean_loss) {
+  log_step(epoch, done, mean_loss);
   if (!config_.options.progress || !lines_ || now_seconds() - last_progress_ <= 0.2) return;
   last_progress_ = now_seconds();
   char line[160];
@@ -77,6 +80,15 @@ void EpochReporter::progress(int epoch, std::int64_t done, std::int64_t steps, d
                 config_.options.epochs, static_cast<long long>(done), static_cast<long long>(steps),
                 100.0 * static_cast<double>(done) / static_cast<double>(steps), mean_loss);
   *lines_ << line << std::flush;
+}
+
+void EpochReporter::log_step(int epoch, std::int64_t done, double mean_loss) {
+  if (rank_ != 0 || !lines_ || !step_log_) return;
+  const std::optional<StepLogLine> line = step_log_->after_step(epoch, done, mean_loss, now_seconds());
+  if (!line) return;
+  clear_progress();
+  // --log-timestamps already stamps every line.
+  *lines_ << (logger().options().timestamps ? "" : utc_time_ms() + " ") << format_step_line(*line) << std::endl;
 }
 
 void EpochReporter::clear_progress() {

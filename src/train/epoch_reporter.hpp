@@ -2,12 +2,14 @@
 // What a training run tells its user: the opening summary, the live progress line, the stop
 // message, one line per epoch on the console and one record per epoch in the metrics files.
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 
 #include "dptrain/metrics.hpp"
 #include "dptrain/train_config.hpp"
 #include "dptrain/trainer.hpp"
+#include "log_every.hpp"
 
 namespace dptrain {
 
@@ -31,7 +33,8 @@ class EpochReporter {
   // Rank 0 opens the metrics files (throws ConfigError naming the option).
   void open_metrics();
   void start(const RunSummary& run);
-  // The live progress line (--progress), at most five times a second.
+  // After every step: the live progress line (--progress), at most five times a second, and
+  // the --log-every lines.
   void progress(int epoch, std::int64_t steps_done, std::int64_t steps, double mean_loss);
   // `signal_here`: this rank received the stop signal `signal` (else a peer did).
   void stopping(int epoch, std::int64_t steps_done, std::int64_t steps, bool signal_here, int signal);
@@ -39,11 +42,13 @@ class EpochReporter {
 
  private:
   void clear_progress();
+  void log_step(int epoch, std::int64_t steps_done, double mean_loss);
   const TrainConfig& config_;
   int rank_;
   std::ostream* lines_;
   MetricsWriter metrics_;
   double last_progress_ = 0;
+  std::optional<StepLogger> step_log_;  // --log-every, from start()
 };
 
 }  // namespace dptrain

@@ -33,6 +33,10 @@ class ParallelGradient {
   BatchStats compute(const float* params, const float* x, const float* y, std::int64_t rows,
                      float* grad, GradientReady* ready = nullptr);
   int threads() const { return threads_; }
+  // --class-weight: one loss weight per class for every thread's workspace.
+  void set_class_weights(const std::vector<float>& weights) {
+    for (auto& ws : workspaces_) ws.class_weights = weights;
+  }
 
   // --deterministic: the gradient of each fixed micro-block of rows (FixedBlocks) by the same
   // GEMMs as compute(), on a copy of the block in the same buffer, so it depends only on the

@@ -2,6 +2,7 @@
 
 #include "dptrain/error.hpp"
 #include "dptrain/optimizer.hpp"
+#include "train/class_weights.hpp"
 #include "util/threads.hpp"
 
 namespace dptrain {
@@ -44,6 +45,16 @@ void check_checkpointing(const TrainConfig& c) {
   if (c.resume == ResumeMode::latest_in_dir && o.checkpoint_dir.empty())
     throw ConfigError("--resume auto needs --checkpoint-dir");
   if (o.keep_last < 1) throw ConfigError("--keep-last must be at least 1");
+  if (o.log_every < 0) throw ConfigError("--log-every must be >= 0 (0: no step lines)");
+}
+
+void check_early_stopping(const TrainOptions& o) {
+  if (o.early_stopping < 0) throw ConfigError("--early-stopping must be >= 0 (epochs of patience; 0: off)");
+  if (o.early_stopping_metric != "val_loss" && o.early_stopping_metric != "val_acc")
+    throw ConfigError("--early-stopping-metric '" + o.early_stopping_metric + "': expected val_loss or val_acc");
+  const std::string option = o.early_stopping > 0 ? "--early-stopping" : "--keep-best";
+  if ((o.early_stopping > 0 || o.keep_best) && o.val_files.empty() && o.val_fraction == 0)
+    throw ConfigError(option + " needs validation data: --val FILE or --val-fraction F");
 }
 
 }  // namespace
@@ -67,6 +78,8 @@ TrainConfig validate_train_options(const TrainOptions& o, int ranks) {
   if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw ConfigError("--val-fraction must be in [0, 1)");
   if (o.val_fraction > 0 && !o.val_files.empty())
     throw ConfigError("--val and --val-fraction both given; use one");
+  check_early_stopping(o);
+  check_class_weight_option(o.class_weight);
   if (o.loss != "auto") c.loss = parse_loss(o.loss);
   c.activation = parse_activation(o.activation);
   if (o.sparse_exchange != "auto" && o.sparse_exchange != "sparse" && o.sparse_exchange != "dense")

@@ -18,6 +18,8 @@
 #include "dptrain/run_layout.hpp"
 #include "dptrain/stop_signal.hpp"
 #include "dptrain/train_config.hpp"
+#include "class_weights.hpp"
+#include "early_stopping.hpp"
 #include "epoch_reporter.hpp"
 #include "gradient_sync.hpp"
 #include "output_paths.hpp"
@@ -57,6 +59,7 @@ class Trainer {
   void finish_epoch(EpochProgress& e);
   void validate(EpochReport& report);
   void start_run();
+  void apply_class_weights();
 
   const TrainConfig& config_;
   const TrainOptions& o_;
@@ -73,6 +76,7 @@ class Trainer {
   std::unique_ptr<ParallelGradient> gradient_;
   std::unique_ptr<GradientSync> sync_;
   double io_pending_ = 0;
+  std::optional<EarlyStopping> early_;  // --early-stopping / --keep-best
   TrainResult result_;
 };
 
@@ -108,6 +112,14 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
   gradient_ = std::make_unique<ParallelGradient>(state_.spec, sparse ? 1 : o_.threads, sparse ? 1 : source_->max_rows());
   sync_ = sparse ? make_sparse_gradient_sync(config_, comm_, state_.spec, timeline_, source_->max_rows())
                  : make_gradient_sync(config_, comm_, state_.spec, timeline_);
+  if (!o_.class_weight.empty()) apply_class_weights();
+  if (o_.early_stopping > 0 || o_.keep_best) {
+    run_agreed(comm_, [&] {
+      if (o_.early_stopping_metric == "val_acc" && !state_.spec.classifier())
+        throw ConfigError("--early-stopping-metric val_acc needs a classifier; this model is a regression");
+    });
+    early_.emplace(o_.early_stopping, o_.early_stopping_metric, o_.keep_best);
+  }
   start_run();
 }
 
@@ -116,7 +128,9 @@ void Trainer::start_run() {
   timeline_.add("read", now_seconds() - data_.io_seconds, now_seconds());
   reporter_.start({state_.spec.describe(), state_.rows, data_.selection.validation_rows(), data_.desc.cols,
                    global_batch_, steps_, comm_.size()});
-  report_run_layout(comm_, {o_.threads, data_.shard.range, state_.rows, global_batch_});
+  // The shards cut all rows of the data (held-out ones too): a rank's share of a batch is its
+  // share of those.
+  report_run_layout(comm_, {o_.threads, data_.shard.range, data_.desc.rows, global_batch_});
   std::vector<double> io_max = {data_.io_seconds};
   comm_.allreduce_max(io_max, "io time");
   io_pending_ = io_max[0];
@@ -124,9 +138,27 @@ void Trainer::start_run() {
   // taken at the first step boundary.
 }
 
+// --class-weight: from the global class counts of the training rows, the same on every rank.
+void Trainer::apply_class_weights() {
+  run_agreed(comm_, [&] {
+    if (!state_.spec.classifier()) throw ConfigError("--class-weight needs a classifier; this model is a regression");
+    if (data_.shard.sparse()) throw ConfigError("--class-weight is not supported with CSR (sparse) data yet");
+  });
+  std::vector<double> counts = class_counts(data_.shard, state_.spec.classes(),
+                                            [&](std::int64_t row) { return data_.selection.training(row); });
+  comm_.allreduce_sum(counts, "class counts");
+  std::vector<float> weights;
+  run_agreed(comm_, [&] { weights = class_weights(o_.class_weight, counts); });
+  gradient_->set_class_weights(weights);
+  log_info(describe_class_weights(weights));
+}
+
 TrainResult Trainer::run() {
-  for (int epoch = start_.epoch; epoch <= o_.epochs; ++epoch)
+  for (int epoch = start_.epoch; epoch <= o_.epochs; ++epoch) {
     if (!run_epoch(epoch)) break;
+    if (early_ && early_->after_epoch(result_.epochs.back(), state_.params)) break;
+  }
+  if (early_ && !result_.stop_signal) early_->restore_best(state_.params);
   if (!result_.stop_signal) checkpointer_.save_final();
   if (timeline_.enabled()) {
     timeline_.write(o_.timeline, comm_);

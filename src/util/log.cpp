@@ -69,6 +69,16 @@ class PrefixLineBuf : public std::streambuf {
   bool at_line_start_ = true;
 };
 
+}  // namespace
+
+std::string utc_time_ms() {
+  std::string text = timestamp();
+  text.pop_back();
+  return text;
+}
+
+namespace {
+
 std::string rank_prefix(const LogOptions& options, int rank) {
   return options.all_ranks ? "[rank " + std::to_string(rank) + "] " : "";
 }

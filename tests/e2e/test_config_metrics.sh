@@ -102,3 +102,16 @@ done
 grep -q '^\[rank 0\] epoch 1/1' "$WORK/all.out" || fail "--log-all-ranks: epoch line without rank prefix"
 expect_failure bad-level "log-level 'loud': expected error, warn, info or debug" 2 "${common[@]}" --log-level loud
 pass "logging: rank 0 only by default, --log-level warn is quiet, --log-all-ranks prefixes [rank R]"
+
+# TOML as TOML (toml++): underscores in numbers, snake_case keys, arrays of files, and a
+# syntax error names the line.
+"$DPTRAIN" gen --out "$WORK/second.h5" --rows 100 --features 8 --classes 3 --seed 9 >/dev/null
+printf 'data = ["%s", "%s"]\nbatch = 1_024\nlr_schedule = "cosine"\nlog_every = 1_0\n' "$WORK/data.h5" "$WORK/second.h5" >"$WORK/real.toml"
+"$DPTRAIN" train --config "$WORK/real.toml" --print-config >"$WORK/real.out"
+grep -qx 'batch=1024' "$WORK/real.out" && grep -qx 'lr-schedule="cosine"' "$WORK/real.out" &&
+  grep -qx 'log-every=10' "$WORK/real.out" || { cat "$WORK/real.out" >&2; fail "1_024 / snake_case keys not read"; }
+"$DPTRAIN" train --config "$WORK/real.toml" --epochs 1 --progress off >"$WORK/real.log"
+grep -q "training rows" "$WORK/real.log" || fail "a run from a TOML array of files"
+printf 'epochs = 2\nlr = [0.1\n' >"$WORK/broken.toml"
+expect_failure broken-toml "broken.toml: not valid TOML at line 2" 1 train --data "$WORK/data.h5" --config "$WORK/broken.toml"
+pass "TOML: 1_024, snake_case keys, arrays of files; syntax errors name the line"

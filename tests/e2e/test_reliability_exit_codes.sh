@@ -43,7 +43,7 @@ expect_code bad-sync 2 "^dptrain: error: --sync 'x': expected grad or params" "$
 mkdir -p "$WORK/cfgdir"
 expect_code config-folder 2 "^dptrain: error: --config $WORK/cfgdir: is a folder; expected a TOML file" train --config "$WORK/cfgdir"
 printf 'data = "%s\nepochs = 1\n' "$WORK/a.h5" >"$WORK/unterminated.toml"
-expect_code config-unterminated 2 "^dptrain: error: --config $WORK/unterminated.toml line 1: unterminated string" \
+expect_code config-unterminated 2 "^dptrain: error: --config $WORK/unterminated.toml: not valid TOML at line 1" \
   train --config "$WORK/unterminated.toml"
 printf 'data = "%s"\nmodel = ["softmax", "linear"]\n' "$WORK/a.h5" >"$WORK/array-model.toml"
 expect_code config-array-one-value 2 "key 'model' takes one value; got 2" train --config "$WORK/array-model.toml"
