@@ -28,6 +28,7 @@ struct DataDescription {
   std::int64_t label_cols = 0;  // 0 when the files have no labels
   bool integer_labels = false;  // labels stored as an integer type
   std::vector<std::int64_t> file_rows;  // rows in each file
+  std::vector<std::int64_t> file_chunk_rows;  // rows per chunk of the features in each file (0: contiguous)
 };
 
 // Opens each file, checks the datasets exist with compatible shapes and numeric types.
@@ -66,6 +67,10 @@ struct Shard {
 // first bad row (file and row within it) otherwise; with options.skip_bad_rows, records
 // such rows in Shard::dropped instead.
 Shard load_shard(const DataOptions& options, const DataDescription& data, ShardRange range);
+
+// Checks every value of the shard's rows is finite: throws DataError naming the first bad
+// row (file and row within it), or with options.skip_bad_rows records it in shard.dropped.
+void check_finite_rows(Shard& shard, const DataOptions& options);
 
 // A shard of the rows of `shard` (in order) for which keep(global row) is true, e.g. the
 // held-out rows of --val-fraction, or a validation shard without its dropped rows. The

@@ -17,6 +17,7 @@ struct EvalOptions {
   DataOptions data;                     // features and labels
   int threads = 1;
   std::int64_t block_rows = 65536;      // rows read and scored at a time on each rank
+  double memory_budget = 0;             // MiB a rank reads at a time (caps block_rows; 0: default budget)
 };
 
 struct EvalResult {

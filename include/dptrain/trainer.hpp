@@ -45,6 +45,10 @@ struct TrainOptions {
   std::string metrics;                 // metrics file ("" = none): JSONL, or CSV if it ends in .csv
   std::string metrics_csv;             // CSV metrics file ("" = none)
   bool progress = false;               // live progress line on rank 0
+  double memory_budget = 0;            // MiB of data per rank; 0: half the node's RAM / ranks on it
+  std::string stream = "auto";         // auto (when the shard exceeds the budget) | on | off
+  std::string order = "auto";          // auto (block when streaming, else stratified) | stratified | block
+  std::int64_t shuffle_window = 64;    // blocks the block order mixes at once
   std::string config_text;             // effective options, stored in checkpoints
 };
 

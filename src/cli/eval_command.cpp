@@ -36,6 +36,9 @@ void add_eval_command(CLI::App& app, Runner& run) {
   add_threads_option(cmd, o.threads);
   cmd->add_option("--block-rows", o.block_rows, "Rows each rank reads and scores at a time")
       ->capture_default_str();
+  cmd->add_option("--memory-budget", o.memory_budget,
+                  "MiB of data a rank reads at a time (caps --block-rows); 0: half the node's RAM / ranks on it")
+      ->capture_default_str();
   cmd->add_flag("--json", c->json, "Print one JSON object instead of the table");
   cmd->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective before aborting the job (0: forever)")

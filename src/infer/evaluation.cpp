@@ -6,6 +6,7 @@
 #include "dptrain/clock.hpp"
 #include "data/data_agreement.hpp"
 #include "dptrain/error.hpp"
+#include "dptrain/memory_budget.hpp"
 #include "data/labels.hpp"
 #include "util/threads.hpp"
 
@@ -32,10 +33,11 @@ EvalResult evaluate(const EvalOptions& o, Communicator& comm) {
     sums = MetricSums(model.spec);
     Scorer scorer(model.spec, model.params, o.threads);
     const ShardRange mine = shard_range(desc.rows, comm.size(), comm.rank());
+    const std::int64_t block_rows = capped_block_rows(o.block_rows, (desc.cols + desc.label_cols) * 4, o.memory_budget, comm.size());
     std::vector<float> outputs;
     std::int64_t lo = mine.begin;
     do {  // at least once, so a rank with no rows still checks the label width
-      const std::int64_t hi = std::min(mine.end, lo + o.block_rows);
+      const std::int64_t hi = std::min(mine.end, lo + block_rows);
       const Shard block = load_shard(o.data, desc, ShardRange{lo, hi});
       check_labels(model.spec, block, o.data);
       outputs.resize(static_cast<std::size_t>(block.rows() * model.spec.outputs()));
