@@ -104,6 +104,7 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
   state_.rows = block_order() ? data_.selection.sequence_rows() : data_.selection.training_rows();
   global_batch_ = std::min<std::int64_t>(o_.batch, state_.rows);
   state_.global_batch = global_batch_;
+  state_.data_order = block_order() ? "block/" + std::to_string(o_.shuffle_window) : "stratified";
   steps_ = (state_.rows + global_batch_ - 1) / global_batch_;
   start_ = checkpointer_.resume(steps_);
   // The data order comes from the (possibly resumed) seed.

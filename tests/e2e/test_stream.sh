@@ -47,6 +47,9 @@ out=$(run_mpi 3 "${common[@]}" --epochs 3 --stream on --resume "$mid" --checkpoi
 grep -q "resumed from $mid at epoch 2, step 17" <<<"$out" || { echo "$out"; fail "no resume line"; }
 params_close "$WORK/resumed.h5" "$WORK/whole.h5" 1e-5 || fail "resumed on 3 ranks differs from the uninterrupted 2-rank run"
 pass "a streamed run interrupted on 2 ranks and resumed on 3 ends at the uninterrupted result"
+# The cursor counts steps of the block order: resuming it in another order is refused.
+expect_failure order_mismatch "written with --seed 3 and --batch 64 and data order block/4; this run has --seed 3 and --batch 64 and data order stratified" \
+  1 "${common[@]}" --epochs 3 --stream off --resume "$mid"
 
 # Bad rows met while streaming.
 py "
