@@ -25,8 +25,12 @@ std::int64_t positions_per_batch(const StreamData& d) {
   return (d.global_batch + per_position - 1) / per_position + 1;
 }
 
+// Positions the prefetch thread may run ahead of the sequence: a whole batch (the loop gathers
+// a batch before computing it) and kPrefetchBlocks of this rank's blocks more.
+std::int64_t lookahead(const StreamData& d) { return positions_per_batch(d) + kPrefetchBlocks * d.ranks; }
+
 std::int64_t blocks_held(const StreamData& d) {
-  return (d.window + positions_per_batch(d) + d.ranks - 1) / d.ranks + 1 + kPrefetchBlocks;
+  return (d.window + positions_per_batch(d) + lookahead(d) + d.ranks - 1) / d.ranks + 1;
 }
 
 class StreamSource final : public BatchSource {
@@ -36,6 +40,7 @@ class StreamSource final : public BatchSource {
         reader_(*d.options, *d.data, *d.blocks, d.spec),
         cols_(d.data->cols),
         label_cols_(d.data->label_cols),
+        lookahead_(lookahead(d)),
         x_(static_cast<std::size_t>(std::max<std::int64_t>(1, d.global_batch) * cols_)),
         y_(static_cast<std::size_t>(std::max<std::int64_t>(1, d.global_batch) * label_cols_)) {}
   ~StreamSource() override { stop_prefetch(); }
@@ -61,7 +66,7 @@ class StreamSource final : public BatchSource {
 
   StreamData d_;
   BlockReader reader_;  // used by the prefetch thread only
-  std::int64_t cols_, label_cols_;
+  std::int64_t cols_, label_cols_, lookahead_;
   AlignedVector<float> x_, y_;
   std::int64_t rows_ = 0;
   std::optional<BlockOrder> order_;
@@ -93,14 +98,14 @@ void StreamSource::stop_prefetch() {
   if (thread_.joinable()) thread_.join();
 }
 
-// The prefetch thread: reads this rank's blocks in sequence order, at most kPrefetchBlocks of
-// its own ahead of the positions the sequence has reached, into free buffers.
+// The prefetch thread: reads this rank's blocks in sequence order, up to `lookahead_` positions
+// ahead of the positions the sequence has reached, into free buffers.
 void StreamSource::prefetch(std::vector<std::int64_t> positions) {
   for (std::int64_t j : positions) {
     Slot* slot = nullptr;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [&] { return stop_ || j <= frontier_ + kPrefetchBlocks * d_.ranks; });
+      changed_.wait(lock, [&] { return stop_ || j <= frontier_ + lookahead_; });
       if (stop_) return;
       if (done_[static_cast<std::size_t>(j)]) continue;  // no rows of this block are left to take
       if (free_.empty()) {

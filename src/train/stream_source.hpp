@@ -27,7 +27,7 @@ struct StreamData {
   std::int64_t budget = 0;  // bytes
 };
 
-// Blocks of its own a rank reads ahead of the sequence.
+// Blocks of its own a rank reads ahead of the next batch.
 constexpr std::int64_t kPrefetchBlocks = 3;
 
 // The most bytes a streaming rank holds: its blocks of the window, the prefetched ones, the
