@@ -58,6 +58,7 @@ class StreamSource final : public BatchSource {
   };
   bool mine(std::int64_t position) const { return position % d_.ranks == d_.rank; }
   void prefetch(std::vector<std::int64_t> positions);
+  void prefetch_blocks(const std::vector<std::int64_t>& positions);
   void stop_prefetch();
   void advance_frontier();
   const Shard& block(std::int64_t position);
@@ -86,6 +87,7 @@ class StreamSource final : public BatchSource {
   std::vector<char> done_;     // by position: every row taken, the buffer goes back at once
   std::int64_t frontier_ = -1;
   bool stop_ = false;
+  std::string failure_;  // the prefetch thread stopped on this error
   std::thread thread_;
 };
 
@@ -101,6 +103,18 @@ void StreamSource::stop_prefetch() {
 // The prefetch thread: reads this rank's blocks in sequence order, up to `lookahead_` positions
 // ahead of the positions the sequence has reached, into free buffers.
 void StreamSource::prefetch(std::vector<std::int64_t> positions) {
+  try {
+    prefetch_blocks(positions);
+  } catch (const std::exception& e) {  // e.g. out of memory: the loop must not wait forever
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      failure_ = std::string("prefetching data failed: ") + e.what();
+    }
+    changed_.notify_all();
+  }
+}
+
+void StreamSource::prefetch_blocks(const std::vector<std::int64_t>& positions) {
   for (std::int64_t j : positions) {
     Slot* slot = nullptr;
     {
@@ -144,6 +158,7 @@ void StreamSource::start_epoch(int epoch, std::int64_t skip_steps) {
   done_.assign(static_cast<std::size_t>(n), 0);
   frontier_ = published_ = -1;
   stop_ = false;
+  failure_.clear();
   // A resumed epoch: walk the sequence to the cursor without reading anything.
   BlockOrder::Entry e;
   for (std::int64_t i = 0; i < skip_steps * d_.global_batch && order_->next(e); ++i) {
@@ -189,9 +204,10 @@ const Shard& StreamSource::block(std::int64_t position) {
     std::unique_lock<std::mutex> lock(mutex_);
     if (!ready_[j]) {
       const double t0 = now_seconds();
-      changed_.wait(lock, [&] { return ready_[j] != nullptr; });
+      changed_.wait(lock, [&] { return ready_[j] != nullptr || !failure_.empty(); });
       io_wait_ += now_seconds() - t0;
     }
+    if (!ready_[j]) throw DataError(failure_);
     if (!ready_[j]->error.empty()) throw DataError(ready_[j]->error);
     held_[j] = &ready_[j]->block;
   }
