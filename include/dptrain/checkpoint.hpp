@@ -30,6 +30,7 @@ struct Checkpoint {
   std::int64_t data_rows = 0;    // rows of the training data the run used
   std::int64_t global_batch = 0;  // the global batch the cursor counts in (0: unknown, version 1)
   std::string config;            // the effective training options, as text
+  std::string data_order;        // the order the cursor counts in: "stratified", "block/W" ("": not recorded)
 };
 
 // Writes to a temporary file in the same folder, fsyncs it and renames it into place.

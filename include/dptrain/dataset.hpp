@@ -31,6 +31,7 @@ struct DataDescription {
   std::vector<std::int64_t> file_rows;  // rows in each file
   bool sparse = false;          // features are CSR groups (csr.hpp)
   std::int64_t nnz = 0;         // sparse: stored values in all files
+  std::vector<std::int64_t> file_chunk_rows;  // rows per chunk of the features in each file (0: contiguous)
 };
 
 // Opens each file, checks the datasets exist with compatible shapes and numeric types.
@@ -74,6 +75,10 @@ Shard load_shard(const DataOptions& options, const DataDescription& data, ShardR
 // load_shard for CSR features (src/data/csr_shard.cpp): each file's slice of indptr, then
 // only those rows' indices and values.
 Shard load_sparse_shard(const DataOptions& options, const DataDescription& data, ShardRange range);
+
+// Checks every value of the shard's rows is finite: throws DataError naming the first bad
+// row (file and row within it), or with options.skip_bad_rows records it in shard.dropped.
+void check_finite_rows(Shard& shard, const DataOptions& options);
 
 // A shard of the rows of `shard` (in order) for which keep(global row) is true, e.g. the
 // held-out rows of --val-fraction, or a validation shard without its dropped rows. The

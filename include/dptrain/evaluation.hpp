@@ -19,6 +19,7 @@ struct EvalOptions {
   std::int64_t block_rows = 65536;      // rows read and scored at a time on each rank
   double val_fraction = 0;              // > 0: score only the rows `train --val-fraction` held out
   std::uint64_t seed = 42;              // ... with this --seed (train's default)
+  double memory_budget = 0;             // MiB a rank reads at a time (caps block_rows; 0: default budget)
 };
 
 struct EvalResult {

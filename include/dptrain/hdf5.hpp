@@ -29,6 +29,8 @@ struct DatasetShape {
   }
 };
 
+class H5RowReader;
+
 // A file opened read-only, without file locking (many ranks open it at once).
 class H5Reader {
  public:
@@ -68,9 +70,31 @@ class H5Reader {
   std::uint64_t attribute_u64(const std::string& object, const std::string& key) const;
   double attribute_double(const std::string& object, const std::string& key) const;
 
+  // Opens dataset `name` once for many row reads, with a chunk cache of `cache_bytes`
+  // (streaming: a chunk decompressed once serves every read that falls inside it).
+  H5RowReader open_rows(const std::string& name, std::size_t cache_bytes) const;
+
  private:
   std::string path_;
   std::int64_t file_;
+};
+
+// One dataset kept open (see H5Reader::open_rows); read_rows as H5Reader's. The file must
+// stay open while it is used. HDF5 here is built thread-safe, so a prefetch thread may read
+// while the main thread writes a checkpoint.
+class H5RowReader {
+ public:
+  H5RowReader(std::string path, std::string name, std::int64_t dataset);
+  ~H5RowReader();
+  H5RowReader(H5RowReader&& other) noexcept;
+  H5RowReader(const H5RowReader&) = delete;
+  H5RowReader& operator=(const H5RowReader&) = delete;
+  H5RowReader& operator=(H5RowReader&&) = delete;
+  void read_rows(std::int64_t begin, std::int64_t count, std::span<float> out) const;
+
+ private:
+  std::string path_, name_;
+  std::int64_t dataset_;
 };
 
 // How a written dataset is stored.

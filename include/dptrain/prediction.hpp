@@ -23,6 +23,7 @@ struct PredictOptions {
   std::string out_format = "auto";   // auto (csv when out ends in .csv, else h5) | h5 | csv
   int threads = 1;
   std::int64_t block_rows = 16384;   // rows read, scored and sent to rank 0 at a time
+  double memory_budget = 0;          // MiB a rank reads at a time (caps block_rows; 0: default budget)
 };
 
 struct PredictReport {

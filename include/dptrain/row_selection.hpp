@@ -29,6 +29,10 @@ class RowSelection {
   bool training(std::int64_t row) const {
     return !excludes_ || (!dropped(row) && !in_validation_part(row));
   }
+  // Rows outside the held-out part (training rows plus dropped ones): what the block order
+  // (--order block) walks; dropped rows are passed over when met.
+  bool in_sequence(std::int64_t row) const { return validation_cut_ >= rows_ || !in_validation_part(row); }
+  std::int64_t sequence_rows() const { return validation_cut_; }
   std::int64_t training_rows() const { return training_rows_; }
   std::int64_t validation_rows() const { return validation_rows_; }
   std::int64_t dropped_rows() const { return static_cast<std::int64_t>(dropped_.size()); }

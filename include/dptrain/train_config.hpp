@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dptrain/checkpoint.hpp"
+#include "dptrain/memory_budget.hpp"
 #include "dptrain/trainer.hpp"
 
 namespace dptrain {
@@ -24,6 +25,9 @@ struct TrainConfig {
   std::optional<LossKind> loss;         // --loss; nothing for auto (chosen from the labels)
   Activation activation = Activation::ReLU;
   CheckpointSchedule checkpoint_every;  // --checkpoint-every
+  StreamMode stream = StreamMode::automatic;  // --stream
+  bool block_order = false;             // --order block (streaming always takes it)
+  bool stratified_order = false;        // --order stratified given explicitly
 
   bool gradient_sync() const { return sync == SyncMode::gradients; }
   // What --resume names: the checkpoint folder for auto, else the given file or folder.

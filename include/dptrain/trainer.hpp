@@ -51,6 +51,10 @@ struct TrainOptions {
   std::string early_stopping_metric = "val_loss";  // val_loss | val_acc
   bool keep_best = false;              // the final model is the best validation epoch's
   std::string class_weight;            // "" | balanced | w0,w1,... (scikit-learn's meaning)
+  double memory_budget = 0;            // MiB of data per rank; 0: half the node's RAM / ranks on it
+  std::string stream = "auto";         // auto (when the shard exceeds the budget) | on | off
+  std::string order = "auto";          // auto (block when streaming, else stratified) | stratified | block
+  std::int64_t shuffle_window = 64;    // blocks the block order mixes at once
   std::string config_text;             // effective options, stored in checkpoints
 };
 

@@ -40,6 +40,9 @@ void add_eval_command(CLI::App& app, Runner& run) {
                   "Score only the rows `train --val-fraction F --seed S` held out (with the same --seed)")
       ->capture_default_str();
   cmd->add_option("--seed", o.seed, "With --val-fraction: the training run's --seed")->capture_default_str();
+  cmd->add_option("--memory-budget", o.memory_budget,
+                  "MiB of data a rank reads at a time (caps --block-rows); 0: half the node's RAM / ranks on it")
+      ->capture_default_str();
   cmd->add_flag("--json", c->json, "Print one JSON object instead of the table");
   cmd->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective before aborting the job (0: forever)")

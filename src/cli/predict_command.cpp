@@ -78,6 +78,9 @@ void add_predict_command(CLI::App& app, Runner& run) {
   auto* block = cmd->add_option("--block-rows", o.block_rows,
                                 "Rows each rank reads and scores, and sends to rank 0, at a time")
                     ->capture_default_str();
+  cmd->add_option("--memory-budget", o.memory_budget,
+                  "MiB of data a rank reads at a time (caps --block-rows); 0: half the node's RAM / ranks on it")
+      ->capture_default_str();
   auto* stdin_flag = cmd->add_flag("--stdin", c->stdin_mode,
                                    "Read CSV feature rows from standard input and write one "
                                    "prediction line per row to standard output (one process)");

@@ -52,6 +52,18 @@ void add_train_command(CLI::App& app, Runner& run) {
   data->add_flag("--skip-bad-rows", o.data.skip_bad_rows,
                  "Drop rows with NaN/Inf values or invalid class ids (counted and reported) "
                  "instead of failing");
+  data->add_option("--memory-budget", o.memory_budget,
+                   "MiB of data each rank may hold (fractions allowed); 0: half the node's RAM / ranks on the node")
+      ->capture_default_str();
+  data->add_option("--stream", o.stream,
+                   "auto (stream from disk when a rank's shard exceeds --memory-budget) | on | off")
+      ->capture_default_str();
+  data->add_option("--order", o.order,
+                   "Data order: auto (block when streaming, else stratified) | stratified | block")
+      ->capture_default_str();
+  data->add_option("--shuffle-window", o.shuffle_window,
+                   "Blocks (~256 KiB each) the block order mixes at once; more mixes better, costs memory")
+      ->capture_default_str();
   data->add_option("--features-name", o.data.features_name, "Features dataset [N, D], or a CSR group (anndata layout)")
       ->capture_default_str();
   data->add_option("--labels-name", o.data.labels_name, "Labels dataset [N] or [N, K]")

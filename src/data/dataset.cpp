@@ -187,6 +187,7 @@ DataDescription describe_data(const DataOptions& options) {
       throw DataError(path + ": labels have " + std::to_string(label_cols) + " column(s); " +
                       options.files[0] + " has " + std::to_string(d.label_cols));
     d.file_rows.push_back(x.rows());
+    d.file_chunk_rows.push_back(x.chunk.empty() ? 0 : x.chunk[0]);
     d.rows += x.rows();
   }
   return d;
@@ -231,16 +232,20 @@ Shard load_shard(const DataOptions& options, const DataDescription& data, ShardR
     }
     file_start = file_end;
   }
-  for (std::int64_t r = 0; r < range.size(); ++r) {
-    const std::string problem = non_finite_value(shard, r, options);
-    if (problem.empty()) continue;
-    const std::string where = shard.locate(options, range.begin + r) + ": " + problem;
-    if (!options.skip_bad_rows)
-      throw DataError(where + "; expected a finite number (or train with --skip-bad-rows)");
-    shard.dropped.add(range.begin + r, false, where);
-  }
+  check_finite_rows(shard, options);
   shard.io_seconds = now_seconds() - t0;
   return shard;
+}
+
+void check_finite_rows(Shard& shard, const DataOptions& options) {
+  for (std::int64_t r = 0; r < shard.rows(); ++r) {
+    const std::string problem = non_finite_value(shard, r, options);
+    if (problem.empty()) continue;
+    const std::string where = shard.locate(options, shard.range.begin + r) + ": " + problem;
+    if (!options.skip_bad_rows)
+      throw DataError(where + "; expected a finite number (or train with --skip-bad-rows)");
+    shard.dropped.add(shard.range.begin + r, false, where);
+  }
 }
 
 }  // namespace dptrain

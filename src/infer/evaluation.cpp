@@ -8,6 +8,7 @@
 #include "dptrain/error.hpp"
 #include "dptrain/json.hpp"
 #include "dptrain/row_selection.hpp"
+#include "dptrain/memory_budget.hpp"
 #include "data/labels.hpp"
 #include "util/threads.hpp"
 
@@ -35,6 +36,7 @@ EvalResult evaluate(const EvalOptions& o, Communicator& comm) {
     sums = MetricSums(model.spec);
     Scorer scorer(model.spec, model.params, o.threads);
     const ShardRange mine = shard_range(desc.rows, comm.size(), comm.rank());
+    const std::int64_t block_rows = capped_block_rows(o.block_rows, (desc.cols + desc.label_cols) * 4, o.memory_budget, comm.size());
     // --val-fraction: exactly the rows a training run with this fraction and seed held out.
     const RowSelection held_out(desc.rows, o.val_fraction, o.seed, {});
     if (o.val_fraction > 0 && held_out.validation_rows() == 0)
@@ -43,7 +45,7 @@ EvalResult evaluate(const EvalOptions& o, Communicator& comm) {
     std::vector<float> outputs;
     std::int64_t lo = mine.begin;
     do {  // at least once, so a rank with no rows still checks the label width
-      const std::int64_t hi = std::min(mine.end, lo + o.block_rows);
+      const std::int64_t hi = std::min(mine.end, lo + block_rows);
       Shard block = load_shard(o.data, desc, ShardRange{lo, hi});
       check_labels(model.spec, block, o.data);
       if (o.val_fraction > 0) block = take_rows(block, [&](std::int64_t row) { return held_out.validation(row); });

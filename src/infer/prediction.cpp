@@ -15,6 +15,7 @@
 #include "data/data_agreement.hpp"
 #include "util/threads.hpp"
 #include "dptrain/error.hpp"
+#include "dptrain/memory_budget.hpp"
 #include "dptrain/evaluation.hpp"
 #include "dptrain/hdf5.hpp"
 
@@ -192,7 +193,8 @@ void score_rank_rows(const PredictOptions& o, int p, int rank, RankScores& r) {
 
 }  // namespace
 
-PredictReport predict_to_file(const PredictOptions& o, Communicator& comm) {
+PredictReport predict_to_file(const PredictOptions& options, Communicator& comm) {
+  PredictOptions o = options;  // block_rows is capped by the memory budget once the data is known
   const double t0 = now_seconds();
   const int p = comm.size(), rank = comm.rank();
   PredictReport report;
@@ -203,6 +205,7 @@ PredictReport predict_to_file(const PredictOptions& o, Communicator& comm) {
   // rank together; ranks agree on the data they read before scoring it.
   run_agreed(comm, [&] { describe_rank_input(o, rank, report, scores); });
   agree_on_data(comm, scores.data, scores.desc, "data");
+  o.block_rows = capped_block_rows(o.block_rows, scores.desc.cols * 4, o.memory_budget, p);
   run_agreed(comm, [&] { score_rank_rows(o, p, rank, scores); });
   const Checkpoint& model = scores.model;
   const DataDescription& desc = scores.desc;

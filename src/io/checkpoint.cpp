@@ -110,6 +110,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     w.set_attribute("/", "seed", std::vector<std::int64_t>{static_cast<std::int64_t>(c.seed)});
     w.set_attribute("/", "global_batch", std::vector<std::int64_t>{c.global_batch});
     w.set_attribute("/", "config", c.config);
+    if (!c.data_order.empty()) w.set_attribute("/", "data_order", c.data_order);
     const std::uint64_t sum = checksum(c, kCheckpointFormatVersion);
     w.set_attribute_u64("/", "checksum", sum);  // files before December 2026: the same bits as int64
   });
@@ -154,6 +155,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.seed = static_cast<std::uint64_t>(checked_ints(r, "seed", 1)[0]);
     if (version >= 2) c.global_batch = checked_ints(r, "global_batch", 1)[0];
     c.config = r.attribute_string("/", "config");
+    if (r.has_attribute("/", "data_order")) c.data_order = r.attribute_string("/", "data_order");
     if (!r.has_attribute("/", "checksum")) throw CheckpointError(path + ": no 'checksum' attribute");
     const std::uint64_t stored = r.attribute_u64("/", "checksum");
     if (stored != checksum(c, version))

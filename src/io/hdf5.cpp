@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "dptrain/error.hpp"
 
@@ -108,11 +109,21 @@ std::string shape_text(const std::vector<hsize_t>& dims) {
 }
 
 template <class T>
+void read_open_rows(const std::string& path, hid_t dset, const std::string& name,
+                    std::int64_t begin, std::int64_t count, std::span<T> out);
+
+template <class T>
 void read_rows_impl(const std::string& path, hid_t file, const std::string& name,
                     std::int64_t begin, std::int64_t count, std::span<T> out) {
   Handle dset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!dset) throw DataError(path + ": no dataset " + quoted(name));
-  Handle space(H5Dget_space(dset.get()), H5Sclose);
+  read_open_rows(path, dset.get(), name, begin, count, out);
+}
+
+template <class T>
+void read_open_rows(const std::string& path, hid_t dset, const std::string& name,
+                    std::int64_t begin, std::int64_t count, std::span<T> out) {
+  Handle space(H5Dget_space(dset), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(space.get());
   if (rank < 1) throw DataError(path + ": dataset " + quoted(name) + " is a scalar, expected rows");
   std::vector<hsize_t> dims(rank);
@@ -135,7 +146,7 @@ void read_rows_impl(const std::string& path, hid_t file, const std::string& name
                           nullptr) < 0)
     throw DataError(path + ": cannot select rows of " + quoted(name));
   Handle memspace(H5Screate_simple(rank, extent.data(), nullptr), H5Sclose);
-  if (H5Dread(dset.get(), native_type<T>(), memspace.get(), space.get(), H5P_DEFAULT, out.data()) < 0)
+  if (H5Dread(dset, native_type<T>(), memspace.get(), space.get(), H5P_DEFAULT, out.data()) < 0)
     throw DataError(path + ": reading rows " + std::to_string(begin) + ".." +
                     std::to_string(begin + count) + " of dataset " + quoted(name) +
                     " failed (file truncated or corrupt, or a filter is unavailable)");
@@ -349,6 +360,31 @@ double H5Reader::attribute_double(const std::string& object, const std::string& 
   if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value) < 0)
     throw DataError(path_ + ": attribute " + quoted(key) + " is not numeric");
   return value;
+}
+
+H5RowReader H5Reader::open_rows(const std::string& name, std::size_t cache_bytes) const {
+  Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  // A prime slot count well above the chunks the cache can hold keeps hash collisions rare.
+  H5Pset_chunk_cache(dapl.get(), 10007, cache_bytes, 1.0);
+  const hid_t dset = H5Dopen2(file_, name.c_str(), dapl.get());
+  if (dset < 0) throw DataError(path_ + ": no dataset " + quoted(name));
+  return H5RowReader(path_, name, dset);
+}
+
+H5RowReader::H5RowReader(std::string path, std::string name, std::int64_t dataset)
+    : path_(std::move(path)), name_(std::move(name)), dataset_(dataset) {}
+
+H5RowReader::H5RowReader(H5RowReader&& other) noexcept
+    : path_(std::move(other.path_)), name_(std::move(other.name_)), dataset_(other.dataset_) {
+  other.dataset_ = -1;
+}
+
+H5RowReader::~H5RowReader() {
+  if (dataset_ >= 0) H5Dclose(dataset_);
+}
+
+void H5RowReader::read_rows(std::int64_t begin, std::int64_t count, std::span<float> out) const {
+  read_open_rows(path_, dataset_, name_, begin, count, out);
 }
 
 // ---------------------------------------------------------------- H5Writer

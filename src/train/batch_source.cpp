@@ -67,6 +67,33 @@ class StratifiedShardSource final : public BatchSource {
   std::optional<StratifiedOrder> order_;
 };
 
+// --order block: batch s is positions [s*B, (s+1)*B) of the block order; a rank takes the rows
+// of its shard (a streaming rank takes those of its blocks instead: stream_source.cpp).
+class BlockOrderShardSource final : public BatchSource {
+ public:
+  explicit BlockOrderShardSource(const InMemoryData& d)
+      : d_(d), max_rows_(std::min(d.global_batch, d.shard->rows())), gather_(*d.shard, max_rows_) {}
+  void start_epoch(int epoch, std::int64_t skip_steps) override {
+    order_.emplace(*d_.blocks, *d_.selection, d_.seed, static_cast<std::uint64_t>(epoch), d_.window);
+    BlockOrder::Entry e;
+    for (std::int64_t i = 0; i < skip_steps * d_.global_batch && order_->next(e); ++i) {}
+  }
+  Batch next() override {
+    gather_.clear();
+    BlockOrder::Entry e;
+    for (std::int64_t i = 0; i < d_.global_batch && order_->next(e); ++i)
+      if (d_.shard->range.contains(e.row) && d_.selection->training(e.row)) gather_.take(e.row - d_.shard->range.begin);
+    return gather_.batch();
+  }
+  std::int64_t max_rows() const override { return std::max<std::int64_t>(1, max_rows_); }
+
+ private:
+  InMemoryData d_;
+  std::int64_t max_rows_;
+  RowGather gather_;
+  std::optional<BlockOrder> order_;
+};
+
 // --sync params (local SGD): this rank's own shuffle of its shard, the same number of steps
 // on every rank.
 class LocalShuffleSource final : public BatchSource {
@@ -100,6 +127,7 @@ class LocalShuffleSource final : public BatchSource {
 }  // namespace
 
 std::unique_ptr<BatchSource> make_in_memory_source(const InMemoryData& data, SyncMode sync) {
+  if (sync == SyncMode::gradients && data.blocks) return std::make_unique<BlockOrderShardSource>(data);
   if (sync == SyncMode::gradients) return std::make_unique<StratifiedShardSource>(data);
   return std::make_unique<LocalShuffleSource>(data);
 }

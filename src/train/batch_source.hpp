@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dptrain/aligned.hpp"
+#include "dptrain/block_order.hpp"
 #include "dptrain/row_selection.hpp"
 #include "dptrain/shard.hpp"
 #include "dptrain/train_config.hpp"
@@ -35,6 +36,10 @@ class BatchSource {
   virtual Batch next() = 0;
   // The most rows next() can return (sizes the gradient workspaces).
   virtual std::int64_t max_rows() const = 0;
+  // Seconds next() waited for data to arrive from disk since the last call (streaming).
+  virtual double take_io_wait() { return 0; }
+  // Rows found bad and passed over while streaming (--skip-bad-rows) since the last call.
+  virtual std::int64_t take_dropped() { return 0; }
 };
 
 // The rows a run trains on, as the trainer has prepared them: this rank's shard in memory,
@@ -46,11 +51,13 @@ struct InMemoryData {
   std::int64_t steps = 0;
   std::uint64_t seed = 0;  // data order (from the checkpoint when resuming)
   int rank = 0;
+  const BlockLayout* blocks = nullptr;  // --order block: the block order (block_order.hpp)
+  std::int64_t window = 0;              // its --shuffle-window
 };
 
-// Today's source: the rank's shard in memory. --sync grad takes the stratified global order
-// (the same batches for any rank count); --sync params walks this rank's own shuffle of its
-// shard, local_batch rows per step.
+// The rank's shard in memory. --sync grad takes the stratified global order, or the block
+// order with `blocks` (the same batches for any rank count); --sync params walks this rank's
+// own shuffle of its shard, local_batch rows per step.
 std::unique_ptr<BatchSource> make_in_memory_source(const InMemoryData& data, SyncMode sync);
 
 }  // namespace dptrain

@@ -29,6 +29,7 @@ Checkpoint Checkpointer::snapshot(std::int64_t completed_epochs, std::int64_t ep
   c.seed = state_.seed;
   c.data_rows = state_.rows;
   c.global_batch = state_.global_batch;
+  c.data_order = state_.data_order;
   c.config = config_.options.config_text;
   return c;
 }
@@ -73,7 +74,7 @@ void Checkpointer::restore(const ResumePoint& point, std::int64_t steps, StartPo
   }
   state_.optimizer->steps = c.optimizer_steps;
   const ResumeCursor cursor =
-      resume_cursor(point.path, c, o.seed, state_.global_batch, steps, o.resume_reset_cursor);
+      resume_cursor(point.path, c, o.seed, state_.global_batch, steps, o.resume_reset_cursor, state_.data_order);
   if (!cursor.note.empty()) log_info(cursor.note);
   state_.seed = cursor.seed;
   state_.global_step = c.global_step;

@@ -25,6 +25,7 @@ struct TrainingState {
   std::uint64_t seed = 0;        // data order (the run's --seed, or the resumed checkpoint's)
   std::int64_t rows = 0;         // training rows
   std::int64_t global_batch = 0; // rows per step over all ranks (the data cursor's unit)
+  std::string data_order;        // "stratified" or "block/W": what the cursor's steps are
 };
 
 // Where training starts: epoch (1-based) and completed steps of it.

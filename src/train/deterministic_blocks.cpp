@@ -40,7 +40,7 @@ int DeterministicBlocks::holder(std::int64_t position) const {
 // rank order).
 void DeterministicBlocks::plan_transfers(int size) {
   transfers_.clear();
-  const std::int64_t total = begin_[size], m = FixedBlocks::kBlockRows;
+  const std::int64_t total = begin_[size], m = m_;
   for (std::int64_t b0 = 0; b0 < total; b0 += m) {
     const std::int64_t b1 = std::min(b0 + m, total);
     const int owner = holder(b0 + (b1 - b0 - 1) / 2);
@@ -86,7 +86,7 @@ void DeterministicBlocks::exchange_rows(Communicator& comm, const Batch& batch) 
 
 void DeterministicBlocks::cut_blocks(const Batch& batch, int size) {
   blocks_.clear();
-  const std::int64_t total = begin_[size], m = FixedBlocks::kBlockRows, width = d_ + k_;
+  const std::int64_t total = begin_[size], m = m_, width = d_ + k_;
   std::size_t next_received = 0;  // rows arrive in the order this walk meets them
   for (std::int64_t b0 = 0; b0 < total; b0 += m) {
     const std::int64_t b1 = std::min(b0 + m, total);

@@ -20,8 +20,11 @@ namespace dptrain {
 
 class DeterministicBlocks {
  public:
-  DeterministicBlocks(std::int64_t feature_cols, std::int64_t label_cols)
-      : d_(feature_cols), k_(label_cols) {}
+  // block_rows: FixedBlocks::kBlockRows, or 1 where a rank's rows of a step are not one
+  // contiguous run of global ids (the block order deals blocks round-robin to the ranks).
+  DeterministicBlocks(std::int64_t feature_cols, std::int64_t label_cols,
+                      std::int64_t block_rows = FixedBlocks::kBlockRows)
+      : d_(feature_cols), k_(label_cols), m_(block_rows) {}
   // Collective: plans this rank's blocks of `batch`. A rank that failed before it had a batch
   // calls it with `failed` (and an empty batch) so that the collectives stay in step. Returns
   // false, planning nothing, if any rank failed. Throws InternalError (after the collective)
@@ -44,7 +47,7 @@ class DeterministicBlocks {
     return batch.features + order_[static_cast<std::size_t>(position - begin_[rank_])] * d_;
   }
 
-  std::int64_t d_, k_;
+  std::int64_t d_, k_, m_;
   int rank_ = 0;
   std::vector<std::int64_t> order_;   // this rank's rows sorted by global id
   std::vector<std::int64_t> counts_;  // per rank: rows in this step; then the failed flag

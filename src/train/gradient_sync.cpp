@@ -101,10 +101,10 @@ class BucketedOverlap final : public GradientSync {
 // point, summed as integers (exact), so the result is bitwise the same for any ranks x threads.
 class FixedPointAllreduce final : public GradientSync {
  public:
-  FixedPointAllreduce(Communicator& comm, const ModelSpec& spec, Timeline& timeline)
+  FixedPointAllreduce(Communicator& comm, const ModelSpec& spec, Timeline& timeline, std::int64_t block_rows)
       : GradientSync(comm, spec.num_params(), timeline),
         fixed_(spec.num_params() + kTotalsSlots, 0),
-        blocks_(spec.inputs(), spec.label_cols()) {}
+        blocks_(spec.inputs(), spec.label_cols(), block_rows) {}
   BatchStats compute(ParallelGradient& gradient, const float* params, const Batch& batch) override {
     planned_ = true;
     const double t0 = now_seconds();
@@ -176,11 +176,14 @@ class LocalSgdAveraging final : public GradientSync {
 }  // namespace
 
 std::unique_ptr<GradientSync> make_gradient_sync(const TrainConfig& config, Communicator& comm,
-                                                 const ModelSpec& spec, Timeline& timeline) {
+                                                 const ModelSpec& spec, Timeline& timeline, bool block_order) {
   const TrainOptions& o = config.options;
   const std::size_t n = spec.num_params();
   if (!config.gradient_sync()) return std::make_unique<LocalSgdAveraging>(comm, n, timeline, o.average_every);
-  if (o.deterministic) return std::make_unique<FixedPointAllreduce>(comm, spec, timeline);
+  // The block order deals a step's rows to ranks block by block, not as one run of global
+  // ids per rank: single-row blocks keep the sums independent of the rank count there.
+  if (o.deterministic)
+    return std::make_unique<FixedPointAllreduce>(comm, spec, timeline, block_order ? 1 : FixedBlocks::kBlockRows);
   // Overlap needs float sums; with one rank there is nothing to overlap. Below
   // kOverlapMinValues the whole gradient is one message: a step of a small model is short, and
   // every extra (nonblocking) collective costs it tens of microseconds of latency.

@@ -103,8 +103,9 @@ class GradientSync {
   double comm_seconds_ = 0;
 };
 
+// block_order: the step's rows come in the block order (streamed or --order block).
 std::unique_ptr<GradientSync> make_gradient_sync(const TrainConfig& config, Communicator& comm,
-                                                 const ModelSpec& spec, Timeline& timeline);
+                                                 const ModelSpec& spec, Timeline& timeline, bool block_order);
 // For CSR input (sparse_gradient_sync.cpp): the compact gradient, exchanged as the union of
 // the touched columns or by the dense allreduce, whichever moves fewer bytes (--sparse-exchange).
 std::unique_ptr<GradientSync> make_sparse_gradient_sync(const TrainConfig& config, Communicator& comm,

@@ -5,11 +5,13 @@
 namespace dptrain {
 
 ResumeCursor resume_cursor(const std::string& path, const Checkpoint& c, std::uint64_t seed,
-                           std::int64_t global_batch, std::int64_t steps_per_epoch, bool reset_cursor) {
+                           std::int64_t global_batch, std::int64_t steps_per_epoch, bool reset_cursor,
+                           const std::string& data_order) {
   ResumeCursor cursor;
   // Version 1 checkpoints did not store the batch (0): only the seed can be compared.
   const bool same_batch = c.global_batch == 0 || c.global_batch == global_batch;
-  const bool same = c.seed == seed && same_batch;
+  const bool same_order = c.data_order.empty() || data_order.empty() || c.data_order == data_order;
+  const bool same = c.seed == seed && same_batch && same_order;
   if (same) {
     cursor.seed = c.seed;
     cursor.start_epoch = static_cast<int>(c.epoch) + 1;
@@ -20,9 +22,12 @@ ResumeCursor resume_cursor(const std::string& path, const Checkpoint& c, std::ui
     }
     return cursor;
   }
+  const auto order = [&](const std::string& o) { return same_order ? std::string() : " and data order " + o; };
   const std::string theirs = "--seed " + std::to_string(c.seed) +
-                             (c.global_batch ? " and --batch " + std::to_string(c.global_batch) : "");
-  const std::string ours = "--seed " + std::to_string(seed) + " and --batch " + std::to_string(global_batch);
+                             (c.global_batch ? " and --batch " + std::to_string(c.global_batch) : "") +
+                             order(c.data_order);
+  const std::string ours =
+      "--seed " + std::to_string(seed) + " and --batch " + std::to_string(global_batch) + order(data_order);
   if (!reset_cursor)
     throw ConfigError(path + ": the checkpoint was written with " + theirs + "; this run has " + ours +
                       ". Its data cursor (step " + std::to_string(c.epoch_step) + " of epoch " +

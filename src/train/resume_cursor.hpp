@@ -20,8 +20,11 @@ struct ResumeCursor {
 
 // `checkpoint` was read from `path`; `seed` and `global_batch` are this run's, and
 // `steps_per_epoch` follows from its batch. Throws ConfigError (naming both settings and the
-// way out) when the seed or batch differ and `reset_cursor` is false.
+// way out) when the seed, batch or data order (`data_order`, as Checkpoint::data_order; not
+// compared when either is "") differ and `reset_cursor` is false. The rank count is never
+// compared: the cursor names the same rows on any.
 ResumeCursor resume_cursor(const std::string& path, const Checkpoint& checkpoint, std::uint64_t seed,
-                           std::int64_t global_batch, std::int64_t steps_per_epoch, bool reset_cursor);
+                           std::int64_t global_batch, std::int64_t steps_per_epoch, bool reset_cursor,
+                           const std::string& data_order = "");
 
 }  // namespace dptrain

@@ -57,6 +57,24 @@ void check_early_stopping(const TrainOptions& o) {
     throw ConfigError(option + " needs validation data: --val FILE or --val-fraction F");
 }
 
+// --memory-budget, --stream, --order, --shuffle-window.
+void check_data_order(TrainConfig& c) {
+  const TrainOptions& o = c.options;
+  c.stream = parse_stream_mode(o.stream);
+  if (o.order != "auto" && o.order != "stratified" && o.order != "block")
+    throw ConfigError("--order '" + o.order + "': expected auto, stratified or block");
+  c.block_order = o.order == "block";
+  c.stratified_order = o.order == "stratified";
+  if (!(o.memory_budget >= 0)) throw ConfigError("--memory-budget must be >= 0 MB (0: the default)");
+  if (o.shuffle_window < 1) throw ConfigError("--shuffle-window must be at least 1 block");
+  if (c.stream == StreamMode::on && c.stratified_order)
+    throw ConfigError("--stream on reads blocks in the block order; --order stratified needs the data in memory "
+                      "(--stream off)");
+  if (!c.gradient_sync() && (c.block_order || c.stream == StreamMode::on))
+    throw ConfigError("--sync params walks each rank's own shard in memory; --order block and --stream on "
+                      "need --sync grad");
+}
+
 }  // namespace
 
 TrainConfig validate_train_options(const TrainOptions& o, int ranks) {
@@ -84,6 +102,7 @@ TrainConfig validate_train_options(const TrainOptions& o, int ranks) {
   c.activation = parse_activation(o.activation);
   if (o.sparse_exchange != "auto" && o.sparse_exchange != "sparse" && o.sparse_exchange != "dense")
     throw ConfigError("--sparse-exchange '" + o.sparse_exchange + "': expected auto, sparse or dense");
+  check_data_order(c);
   return c;
 }
 

@@ -24,6 +24,7 @@
 #include "gradient_sync.hpp"
 #include "output_paths.hpp"
 #include "parallel_gradient.hpp"
+#include "stream_source.hpp"
 #include "training_data.hpp"
 
 namespace dptrain {
@@ -39,7 +40,7 @@ struct EpochProgress {
   int epoch = 0;
   std::int64_t first_step = 0;  // a resumed epoch starts later
   std::int64_t step = 0;        // steps done
-  double start = 0, compute_s = 0, loss_sum = 0, correct_sum = 0, rows_sum = 0, lr = 0;
+  double start = 0, compute_s = 0, io_s = 0, loss_sum = 0, correct_sum = 0, rows_sum = 0, lr = 0;
   std::int64_t skipped = 0;
   std::optional<std::string> local_error;  // local SGD: this rank failed; agreed at the next averaging
   bool stop = false;                       // the ranks agreed to stop after this step
@@ -60,6 +61,9 @@ class Trainer {
   void validate(EpochReport& report);
   void start_run();
   void apply_class_weights();
+  bool block_order() const;
+  void report_streamed_drops(int epoch);
+  std::unique_ptr<BatchSource> make_source() const;
 
   const TrainConfig& config_;
   const TrainOptions& o_;
@@ -77,6 +81,7 @@ class Trainer {
   std::unique_ptr<GradientSync> sync_;
   double io_pending_ = 0;
   std::optional<EarlyStopping> early_;  // --early-stopping / --keep-best
+  bool drops_reported_ = false;
   TrainResult result_;
 };
 
@@ -99,19 +104,20 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
   state_.params = initial_parameters(state_.spec, o_.seed);
   state_.optimizer = make_optimizer(o_.optimizer, state_.params.size());
   state_.seed = o_.seed;
-  state_.rows = data_.selection.training_rows();  // desc.rows unless rows are left out
+  // desc.rows unless rows are left out; the block order walks dropped rows (passing over them).
+  state_.rows = block_order() ? data_.selection.sequence_rows() : data_.selection.training_rows();
   global_batch_ = std::min<std::int64_t>(o_.batch, state_.rows);
   state_.global_batch = global_batch_;
+  state_.data_order = block_order() ? "block/" + std::to_string(o_.shuffle_window) : "stratified";
   steps_ = (state_.rows + global_batch_ - 1) / global_batch_;
   start_ = checkpointer_.resume(steps_);
   // The data order comes from the (possibly resumed) seed.
-  source_ = make_in_memory_source({&data_.shard, &data_.selection, global_batch_, steps_, state_.seed, comm_.rank()},
-                                  config_.sync);
+  run_agreed(comm_, [&] { source_ = make_source(); });
   // CSR input: the sparse sync computes its own compact gradient (ParallelGradient stays minimal).
   const bool sparse = data_.shard.sparse();
   gradient_ = std::make_unique<ParallelGradient>(state_.spec, sparse ? 1 : o_.threads, sparse ? 1 : source_->max_rows());
   sync_ = sparse ? make_sparse_gradient_sync(config_, comm_, state_.spec, timeline_, source_->max_rows())
-                 : make_gradient_sync(config_, comm_, state_.spec, timeline_);
+                 : make_gradient_sync(config_, comm_, state_.spec, timeline_, block_order());
   if (!o_.class_weight.empty()) apply_class_weights();
   if (o_.early_stopping > 0 || o_.keep_best) {
     run_agreed(comm_, [&] {
@@ -121,6 +127,17 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
     early_.emplace(o_.early_stopping, o_.early_stopping_metric, o_.keep_best);
   }
   start_run();
+}
+
+bool Trainer::block_order() const { return data_.streamed || config_.block_order; }
+
+std::unique_ptr<BatchSource> Trainer::make_source() const {
+  if (!data_.streamed)
+    return make_in_memory_source({&data_.shard, &data_.selection, global_batch_, steps_, state_.seed, comm_.rank(),
+                                  block_order() ? &data_.layout : nullptr, o_.shuffle_window},
+                                 config_.sync);
+  return make_stream_source({&o_.data, &data_.desc, &data_.layout, &data_.selection, state_.spec, global_batch_,
+                             state_.seed, o_.shuffle_window, comm_.rank(), comm_.size(), data_.budget});
 }
 
 // The opening report, the run layout and the reading time (the slowest rank's).
@@ -143,6 +160,8 @@ void Trainer::apply_class_weights() {
   run_agreed(comm_, [&] {
     if (!state_.spec.classifier()) throw ConfigError("--class-weight needs a classifier; this model is a regression");
     if (data_.shard.sparse()) throw ConfigError("--class-weight is not supported with CSR (sparse) data yet");
+    if (data_.streamed)
+      throw ConfigError("--class-weight counts the classes of the rows in memory; a streamed run cannot (use --stream off)");
   });
   std::vector<double> counts = class_counts(data_.shard, state_.spec.classes(),
                                             [&](std::int64_t row) { return data_.selection.training(row); });
@@ -212,7 +231,11 @@ LocalStep Trainer::compute_gradient(EpochProgress& e) {
   if (!e.local_error) {
     try {
       const bool poison = fault_ && fault_->fire(comm_.rank(), state_.global_step);
+      const double t_read = now_seconds();
       const Batch batch = source_->next();
+      const double io_wait = source_->take_io_wait();
+      e.io_s += io_wait;
+      if (io_wait > 0) timeline_.add("io wait", t_read, t_read + io_wait);
       mine.rows = batch.rows;
       if (poison && batch.sparse) std::fill(batch.sparse->values.begin(), batch.sparse->values.end(), std::nanf(""));
       if (poison && !batch.sparse) std::fill(batch.features, batch.features + batch.rows * data_.desc.cols, std::nanf(""));
@@ -286,10 +309,11 @@ void Trainer::finish_epoch(EpochProgress& e) {
   report.lr = e.lr;
   report.ranks = comm_.size();
   report.threads = o_.threads;
-  if (data_.val) validate(report);
+  if (data_.streamed && o_.data.skip_bad_rows) report_streamed_drops(e.epoch);
+  if (data_.val || data_.val_streamed) validate(report);
   e.compute_s += report.val_s;
   // Rank 0 reports the slowest rank's times: the job runs at that pace.
-  std::vector<double> times = {e.compute_s, sync_->take_comm_seconds(), peak_rss_mb()};
+  std::vector<double> times = {e.compute_s, sync_->take_comm_seconds(), peak_rss_mb(), e.io_s};
   comm_.allreduce_max(times, "epoch timing");
   report.peak_rss_mb = times[2];
   if (const ExchangeVolume v = sync_->take_volume(); v.steps > 0) {
@@ -300,7 +324,7 @@ void Trainer::finish_epoch(EpochProgress& e) {
   report.epoch_s = now_seconds() - e.start;
   report.compute_s = times[0];
   report.comm_s = times[1];
-  report.io_s = io_pending_;
+  report.io_s = io_pending_ + times[3];  // reading the shards (first epoch), waiting for streamed blocks
   io_pending_ = 0;
   // Training throughput: validation time is reported apart (val_s).
   report.samples_per_s = static_cast<double>(std::min(state_.rows, (steps_ - e.first_step) * global_batch_)) /
@@ -310,13 +334,24 @@ void Trainer::finish_epoch(EpochProgress& e) {
   result_.epochs.push_back(report);
 }
 
+// Streamed rows found bad are passed over in every epoch; said once, with their count.
+void Trainer::report_streamed_drops(int epoch) {
+  std::vector<double> dropped = {static_cast<double>(source_->take_dropped())};
+  comm_.allreduce_sum(dropped, "dropped rows");
+  if (dropped[0] > 0 && !drops_reported_)
+    log_info("--skip-bad-rows passed over " + std::to_string(static_cast<std::int64_t>(dropped[0])) +
+             " bad row(s) while streaming epoch " + std::to_string(epoch) + " (every epoch passes over them)");
+  drops_reported_ = drops_reported_ || dropped[0] > 0;
+}
+
 // Validation loss and accuracy with the same scorer as `dptrain eval`.
 void Trainer::validate(EpochReport& report) {
   const double t0 = now_seconds();
   std::optional<std::string> error;
   MetricSums v;
   try {
-    v = score_shard(state_.spec, state_.params, *data_.val, o_.threads);
+    v = data_.val_streamed ? score_streamed_validation(config_, data_, state_.spec, state_.params, comm_)
+                           : score_shard(state_.spec, state_.params, *data_.val, o_.threads);
   } catch (const std::exception& ex) {
     error = ex.what();
   }

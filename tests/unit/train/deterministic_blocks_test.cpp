@@ -68,7 +68,7 @@ Result step(const ModelSpec& spec, const Data& data, const std::vector<std::int6
     TrainConfig config;
     config.options.deterministic = true;
     Timeline timeline(false);
-    auto sync = make_gradient_sync(config, comm, spec, timeline);
+    auto sync = make_gradient_sync(config, comm, spec, timeline, false);
     ParallelGradient gradient(spec, t, std::max<std::int64_t>(1, rows));
     LocalStep local;
     local.rows = rows;
