@@ -37,7 +37,7 @@ void multiply_derivative(Activation a, const Eigen::Map<Mat<T>>& act, Eigen::Map
 // dLoss/dz. If `probs` is set, writes the model outputs there (rows x outputs, row-major).
 template <class T>
 BatchStats apply_loss(const ModelSpec& spec, Eigen::Map<Mat<T>>& z, const T* y, bool gradient,
-                      T* probs, const T* class_weights = nullptr) {
+                      T* probs, const T* class_weights) {
   BatchStats stats;
   const std::int64_t rows = z.cols();
   const std::int64_t k = z.rows();
@@ -242,8 +242,8 @@ template void activate<float>(Activation, Eigen::Map<Mat<float>>&);
 template void activate<double>(Activation, Eigen::Map<Mat<double>>&);
 template void multiply_derivative<float>(Activation, const Eigen::Map<Mat<float>>&, Eigen::Map<Mat<float>>&);
 template void multiply_derivative<double>(Activation, const Eigen::Map<Mat<double>>&, Eigen::Map<Mat<double>>&);
-template BatchStats apply_loss<float>(const ModelSpec&, Eigen::Map<Mat<float>>&, const float*, bool, float*);
-template BatchStats apply_loss<double>(const ModelSpec&, Eigen::Map<Mat<double>>&, const double*, bool, double*);
+template BatchStats apply_loss<float>(const ModelSpec&, Eigen::Map<Mat<float>>&, const float*, bool, float*, const float*);
+template BatchStats apply_loss<double>(const ModelSpec&, Eigen::Map<Mat<double>>&, const double*, bool, double*, const double*);
 }  // namespace detail
 
 template class Workspace<float>;

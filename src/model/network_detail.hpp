@@ -19,7 +19,9 @@ template <class T>
 void multiply_derivative(Activation a, const Eigen::Map<Mat<T>>& act, Eigen::Map<Mat<T>>& delta);
 // Loss of the logits `z` (outputs x rows) against `y`; if `gradient`, overwrites z with
 // dLoss/dz. If `probs` is set, writes the model outputs there (rows x outputs, row-major).
+// class_weights (--class-weight): one loss weight per class, or nullptr.
 template <class T>
-BatchStats apply_loss(const ModelSpec& spec, Eigen::Map<Mat<T>>& z, const T* y, bool gradient, T* probs);
+BatchStats apply_loss(const ModelSpec& spec, Eigen::Map<Mat<T>>& z, const T* y, bool gradient, T* probs,
+                      const T* class_weights = nullptr);
 
 }  // namespace dptrain::detail
