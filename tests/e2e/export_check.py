@@ -122,26 +122,26 @@ def check(checkpoint, prefix, data, predictions):
     try:
         import torch
     except ImportError:
-        print("  (python3-torch not installed: nn.Sequential.load_state_dict not checked)")
+        sys.exit("python3-torch is missing (scripts/install-deps.sh installs it): "
+                 "nn.Sequential.load_state_dict cannot be checked")
+    act = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}[spec["activation"]]
+    mods = []
+    for l in range(len(npz) // 2):
+        if l:
+            mods.append(act())
+        w = npz[f"{2 * l}.weight"]
+        mods.append(torch.nn.Linear(w.shape[1], w.shape[0]))
+    net = torch.nn.Sequential(*mods).double()
+    net.load_state_dict({k: torch.from_numpy(v.astype(np.float64)) for k, v in safe.items()})
+    with torch.no_grad():
+        logits = net(torch.from_numpy(x))
+    if spec["loss"] == "ce":
+        out = torch.softmax(logits, dim=1)
+    elif spec["loss"] == "bce":
+        out = torch.cat([1 - torch.sigmoid(logits), torch.sigmoid(logits)], dim=1)
     else:
-        act = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}[spec["activation"]]
-        mods = []
-        for l in range(len(npz) // 2):
-            if l:
-                mods.append(act())
-            w = npz[f"{2 * l}.weight"]
-            mods.append(torch.nn.Linear(w.shape[1], w.shape[0]))
-        net = torch.nn.Sequential(*mods).double()
-        net.load_state_dict({k: torch.from_numpy(v.astype(np.float64)) for k, v in safe.items()})
-        with torch.no_grad():
-            logits = net(torch.from_numpy(x))
-        if spec["loss"] == "ce":
-            out = torch.softmax(logits, dim=1)
-        elif spec["loss"] == "bce":
-            out = torch.cat([1 - torch.sigmoid(logits), torch.sigmoid(logits)], dim=1)
-        else:
-            out = logits
-        close("torch nn.Sequential", out.numpy(), want)
+        out = logits
+    close("torch nn.Sequential", out.numpy(), want)
 
 
 for i in range(1, len(sys.argv), 4):
