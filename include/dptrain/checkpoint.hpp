@@ -16,6 +16,16 @@ namespace dptrain {
 // and options. Version 1 files are still read (their checksum covers less).
 constexpr std::int64_t kCheckpointFormatVersion = 2;
 
+// --early-stopping's progress after the last completed epoch, so that a resumed run stops
+// after the same epoch as an uninterrupted one (and --keep-best keeps the same model).
+struct EarlyStoppingState {
+  std::string metric;                  // "val_loss" or "val_acc"
+  std::int64_t best_epoch = 0;         // 0: no epoch scored yet
+  std::int64_t epochs_since_best = 0;  // the patience counter
+  double best = 0;                     // the metric at best_epoch
+  AlignedVector<float> best_params;    // --keep-best: the best epoch's parameters (else empty)
+};
+
 struct Checkpoint {
   ModelSpec spec;
   AlignedVector<float> params;
@@ -31,6 +41,10 @@ struct Checkpoint {
   std::int64_t global_batch = 0;  // the global batch the cursor counts in (0: unknown, version 1)
   std::string config;            // the effective training options, as text
   std::string data_order;        // the order the cursor counts in: "stratified", "block/W" ("": not recorded)
+  // Optional (absent in older files): names of the training data (names.hpp), and
+  // --early-stopping's state (attributes early_stopping*, dataset /early_stopping/best_params).
+  std::vector<std::string> column_names, class_names;
+  std::optional<EarlyStoppingState> early_stopping;
 };
 
 // Writes to a temporary file in the same folder, fsyncs it and renames it into place.

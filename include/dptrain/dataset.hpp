@@ -32,6 +32,8 @@ struct DataDescription {
   bool sparse = false;          // features are CSR groups (csr.hpp)
   std::int64_t nnz = 0;         // sparse: stored values in all files
   std::vector<std::int64_t> file_chunk_rows;  // rows per chunk of the features in each file (0: contiguous)
+  // Names stored with the first file (names.hpp); empty when it has none.
+  std::vector<std::string> column_names, class_names;
 };
 
 // Opens each file, checks the datasets exist with compatible shapes and numeric types.

@@ -53,6 +53,7 @@ struct Metrics {
   std::vector<double> precision, recall, f1, support;  // per class
   double macro_precision = 0, macro_recall = 0, macro_f1 = 0;
   std::vector<std::int64_t> confusion;  // classes x classes, row = true class
+  std::vector<std::string> class_names;  // one per class when the model or data has them (names.hpp)
   // Regression: overall values average the per-target ones (uniformly).
   double mse = 0, mae = 0, r2 = 0;
   std::vector<double> target_mse, target_mae, target_r2;

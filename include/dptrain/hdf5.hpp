@@ -65,6 +65,12 @@ class H5Reader {
   // Attributes of an object ("/" for the file, or a dataset path).
   bool has_attribute(const std::string& object, const std::string& key) const;
   std::string attribute_string(const std::string& object, const std::string& key) const;
+  // A 1-D string-array attribute as its strings; a scalar string attribute as one string
+  // (then *scalar is set true).
+  std::vector<std::string> attribute_strings(const std::string& object, const std::string& key,
+                                             bool* scalar = nullptr) const;
+  // Whether the attribute holds strings (scalar or array).
+  bool attribute_is_string(const std::string& object, const std::string& key) const;
   std::vector<std::int64_t> attribute_ints(const std::string& object, const std::string& key) const;
   // One unsigned 64-bit value; a signed attribute (older files) is read as its bit pattern.
   std::uint64_t attribute_u64(const std::string& object, const std::string& key) const;
@@ -132,6 +138,9 @@ class H5Writer {
   void set_attribute(const std::string& object, const std::string& key,
                      const std::vector<std::int64_t>& value);
   void set_attribute(const std::string& object, const std::string& key, double value);
+  // A 1-D array of variable-length UTF-8 strings (h5py reads a numpy object array of str).
+  void set_string_array(const std::string& object, const std::string& key,
+                        const std::vector<std::string>& values);
   // One unsigned 64-bit value (a checksum: h5py reads it as a non-negative numpy.uint64).
   void set_attribute_u64(const std::string& object, const std::string& key, std::uint64_t value);
 

@@ -47,6 +47,8 @@ struct InspectReport {
   bool integer_labels = false;  // every finite label is an integer
   ValueStats labels;
   std::map<std::int64_t, std::int64_t> histogram;  // class id -> rows (integer labels, 1 column)
+  // Names stored with the data (names.hpp); empty when none.
+  std::vector<std::string> column_names, class_names;
 };
 
 InspectReport inspect_file(const InspectOptions& options);

@@ -42,7 +42,8 @@ struct PredictReport {
 // its shard plus one block. The file is written atomically (temporary file, then rename).
 //   h5:  /predictions int64 [N] class ids and /probabilities float32 [N, C] (classifiers),
 //        or /predictions float32 [N, K] values (regression)
-//   csv: a header line, then per row "class,p_0,...,p_{C-1}" or "v_0,...,v_{K-1}"
+//   csv: a header line (prediction_csv_header), then per row "class,p_0,...,p_{C-1}" or
+//        "v_0,...,v_{K-1}"; the class is the id (the header names the classes)
 // Any error on any rank ends every rank with the same CollectiveFailure.
 PredictReport predict_to_file(const PredictOptions& options, Communicator& comm);
 
@@ -50,7 +51,9 @@ PredictReport predict_to_file(const PredictOptions& options, Communicator& comm)
 // format: the class id then the class probabilities, or the regression values. Floats are
 // written in their shortest form that reads back to the same float.
 void append_prediction_csv(const ModelSpec& spec, const float* output, std::string& line);
-std::string prediction_csv_header(const ModelSpec& spec);
+// The header line: "prediction,p_<class>,..." with the class names when given (one per
+// class, CSV-quoted where needed), else the class ids ("p_0,..."); "value_0,..." for regression.
+std::string prediction_csv_header(const ModelSpec& spec, const std::vector<std::string>& class_names = {});
 
 struct StreamOptions {
   int threads = 1;

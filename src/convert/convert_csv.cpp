@@ -8,6 +8,7 @@
 #include "convert_output.hpp"
 #include "dptrain/convert.hpp"
 #include "dptrain/error.hpp"
+#include "dptrain/names.hpp"
 
 namespace dptrain {
 namespace {
@@ -151,16 +152,12 @@ void write_names(H5Writer& writer, const std::string& input, const CsvLayout& la
                  const std::vector<std::string>* categories) {
   writer.set_attribute("/features", "source", input);
   if (layout.header) {
-    std::string feature_names;
+    std::vector<std::string> feature_names;
     for (std::int64_t c = 0; c < layout.columns; ++c)
-      if (c != layout.label_index) feature_names += (feature_names.empty() ? "" : ",") + layout.names[c];
-    writer.set_attribute("/features", "columns", feature_names);
+      if (c != layout.label_index) feature_names.push_back(layout.names[c]);
+    writer.set_string_array("/features", "columns", feature_names);
   }
-  if (categories) {
-    std::string joined;
-    for (const auto& n : *categories) joined += (joined.empty() ? "" : ",") + n;
-    writer.set_attribute("/labels", "classes", joined);
-  }
+  if (categories) writer.set_string_array("/labels", "classes", *categories);
 }
 
 }  // namespace
@@ -184,6 +181,7 @@ ConvertSummary convert_csv(const ConvertOptions& o) {
   bool have_line = false;
   while ((have_line = in.next(line)) && trim(line).empty()) {}
   if (!have_line) throw DataError(o.input + ": no data (the file is empty)");
+  line = strip_utf8_bom(line);  // editors on Windows start UTF-8 files with one
   if (!split_fields(line, delimiter, fields, storage)) malformed_line(in, line, "unterminated quote");
   const auto columns = static_cast<std::int64_t>(fields.size());
   if (columns < 2)

@@ -1,6 +1,6 @@
 // Raw text ("label<TAB>text" lines, plain or .gz) to a CSR group of hashed n-gram features
 // (text_features.hpp) and /labels: class ids when every label is a non-negative integer,
-// else class names numbered in sorted order, stored in the /labels attribute "class-names"
+// else class names numbered in sorted order, stored in the /labels string-array attribute "classes"
 // (one per line). The featurisation settings are stored as attributes of /features.
 #include <algorithm>
 #include <charconv>
@@ -70,9 +70,7 @@ ConvertSummary convert_text(const ConvertOptions& o) {
     std::vector<std::string> names;
     const std::vector<std::int64_t> ids = class_ids(labels, names);
     writer.write("/labels", {static_cast<std::int64_t>(ids.size())}, ids.data());
-    std::string joined;
-    for (const auto& name : names) joined += (joined.empty() ? "" : "\n") + name;
-    if (!names.empty()) writer.set_attribute("/labels", "class-names", joined);
+    if (!names.empty()) writer.set_string_array("/labels", "classes", names);
     writer.set_attribute("/features", "source", o.input);
     summary.rows = csr.rows();
     summary.label_type = "int64";

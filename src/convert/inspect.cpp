@@ -7,6 +7,7 @@
 
 #include "dptrain/csr.hpp"
 #include "dptrain/error.hpp"
+#include "dptrain/names.hpp"
 
 namespace dptrain {
 
@@ -60,6 +61,20 @@ std::string dims_text(const std::vector<std::int64_t>& dims) {
   return s + "]";
 }
 
+// "  " + names[i] for the end of a table row, when the names fit (`count` of them; -1: any
+// count); else nothing.
+std::string name_of(const std::vector<std::string>& names, std::int64_t i, std::int64_t count) {
+  if (count >= 0 && static_cast<std::int64_t>(names.size()) != count) return "";
+  return i >= 0 && i < static_cast<std::int64_t>(names.size()) ? "  " + names[static_cast<std::size_t>(i)] : "";
+}
+
+// The first few names, for a one-line summary.
+std::string name_list(const std::vector<std::string>& names) {
+  std::string s;
+  for (std::size_t i = 0; i < names.size() && i < 8; ++i) s += (i ? ", " : "") + quoted(names[i]);
+  return names.size() > 8 ? s + ", ..." : s;
+}
+
 }  // namespace
 
 InspectReport inspect_file(const InspectOptions& o) {
@@ -84,9 +99,11 @@ InspectReport inspect_file(const InspectOptions& o) {
     r.columns.resize(static_cast<std::size_t>(r.cols));
   }
   const std::int64_t dense_cols = r.csr ? 0 : r.cols;
+  r.column_names = read_column_names(f, o.features_name);
   r.labels_problem = unusable(f, o.labels_name, false, r.rows);
   const bool labels = r.labels_problem.empty();
   if (labels) r.label_cols = f.shape(o.labels_name).cols();
+  if (labels) r.class_names = read_class_names(f, o.labels_name);
   r.integer_labels = labels;
 
   const std::int64_t block =
@@ -159,6 +176,7 @@ void print_report(const InspectReport& r, std::ostream& out, bool all_columns) {
     out << "  features " << quoted(r.features_name) << ": " << r.rows << " rows x " << r.cols
       << " columns; min " << number(r.all_features.min) << ", max " << number(r.all_features.max)
       << ", mean " << number(r.all_features.mean()) << "\n";
+  if (!r.column_names.empty()) out << "    column names (" << r.column_names.size() << "): " << name_list(r.column_names) << "\n";
   std::int64_t constant = 0;
   for (const auto& c : r.columns) constant += c.count > 0 && c.min == c.max ? 1 : 0;
   if (constant) out << "    constant columns: " << constant << "\n";
@@ -166,12 +184,13 @@ void print_report(const InspectReport& r, std::ostream& out, bool all_columns) {
   const auto shown = all_columns ? listed : std::min<std::int64_t>(listed, 20);
   if (shown > 0) {
     out << "    " << std::setw(8) << "column" << std::setw(14) << "min" << std::setw(14) << "max"
-        << std::setw(14) << "mean" << std::setw(8) << "NaN" << std::setw(8) << "Inf" << "\n";
+        << std::setw(14) << "mean" << std::setw(8) << "NaN" << std::setw(8) << "Inf"
+        << (r.column_names.size() == r.columns.size() ? "  name" : "") << "\n";
     for (std::int64_t c = 0; c < shown; ++c) {
       const ValueStats& s = r.columns[static_cast<std::size_t>(c)];
       out << "    " << std::setw(8) << c << std::setw(14) << number(s.min) << std::setw(14)
           << number(s.max) << std::setw(14) << number(s.mean()) << std::setw(8) << s.nan
-          << std::setw(8) << s.inf << "\n";
+          << std::setw(8) << s.inf << name_of(r.column_names, c, listed) << "\n";
     }
     if (shown < listed) out << "    ... " << listed - shown << " more columns (--all-columns)\n";
   }
@@ -184,6 +203,7 @@ void print_report(const InspectReport& r, std::ostream& out, bool all_columns) {
     out << "  labels: " << r.labels_problem << " (name them with --labels-name)\n";
     return;
   }
+  if (!r.class_names.empty()) out << "  class names (" << r.class_names.size() << "): " << name_list(r.class_names) << "\n";
   out << "  labels " << quoted(r.labels_name) << ": " << r.label_cols << " column(s), "
       << (r.integer_labels ? "integer" : "real") << " values; min " << number(r.labels.min)
       << ", max " << number(r.labels.max) << ", mean " << number(r.labels.mean()) << "\n";
@@ -191,8 +211,8 @@ void print_report(const InspectReport& r, std::ostream& out, bool all_columns) {
     out << "    class histogram (" << r.histogram.size() << " classes):\n";
     for (const auto& [id, n] : r.histogram)
       out << "    " << std::setw(8) << id << std::setw(12) << n << "  " << std::fixed
-          << std::setprecision(2) << 100.0 * n / std::max<std::int64_t>(1, r.labels.count) << "%\n"
-          << std::defaultfloat;
+          << std::setprecision(2) << 100.0 * n / std::max<std::int64_t>(1, r.labels.count) << "%"
+          << std::defaultfloat << name_of(r.class_names, id, -1) << "\n";
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "dptrain/error.hpp"
 #include "dptrain/hdf5.hpp"
+#include "dptrain/names.hpp"
 
 namespace dptrain {
 namespace {
@@ -189,6 +190,8 @@ DataDescription describe_data(const DataOptions& options) {
     d.file_rows.push_back(x.rows());
     d.file_chunk_rows.push_back(x.chunk.empty() ? 0 : x.chunk[0]);
     d.rows += x.rows();
+    if (i == 0) d.column_names = read_column_names(file, options.features_name);
+    if (i == 0 && has_labels) d.class_names = read_class_names(file, options.labels_name);
   }
   return d;
 }

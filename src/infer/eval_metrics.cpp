@@ -163,6 +163,7 @@ Json to_json_value(const Metrics& m) {
       confusion.push_back(std::vector<std::int64_t>(m.confusion.begin() + static_cast<std::ptrdiff_t>(i * c),
                                                     m.confusion.begin() + static_cast<std::ptrdiff_t>((i + 1) * c)));
     j["confusion"] = confusion;
+    if (!m.class_names.empty()) j["class_names"] = m.class_names;
   } else {
     j["mse"] = m.mse;
     j["mae"] = m.mae;
@@ -197,10 +198,12 @@ std::string format_table(const Metrics& m) {
   for (std::int64_t i = 0; i < c; ++i) correct += m.confusion[static_cast<std::size_t>(i * c + i)];
   s << "accuracy  " << m.accuracy << "  (" << correct << "/" << static_cast<std::int64_t>(m.rows)
     << ")\n\n";
-  s << " class  precision     recall         f1    support\n";
+  const bool named = static_cast<std::int64_t>(m.class_names.size()) == c;
+  s << " class  precision     recall         f1    support" << (named ? "  name" : "") << "\n";
   for (std::int64_t i = 0; i < c; ++i)
     s << std::setw(6) << i << std::setw(11) << m.precision[i] << std::setw(11) << m.recall[i]
-      << std::setw(11) << m.f1[i] << std::setw(11) << static_cast<std::int64_t>(m.support[i]) << "\n";
+      << std::setw(11) << m.f1[i] << std::setw(11) << static_cast<std::int64_t>(m.support[i])
+      << (named ? "  " + m.class_names[static_cast<std::size_t>(i)] : std::string()) << "\n";
   s << std::setw(6) << "macro" << std::setw(11) << m.macro_precision << std::setw(11)
     << m.macro_recall << std::setw(11) << m.macro_f1 << std::setw(11)
     << static_cast<std::int64_t>(m.rows) << "\n\n";

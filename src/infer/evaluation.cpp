@@ -7,6 +7,7 @@
 #include "data/data_agreement.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/json.hpp"
+#include "dptrain/names.hpp"
 #include "dptrain/row_selection.hpp"
 #include "dptrain/memory_budget.hpp"
 #include "data/labels.hpp"
@@ -56,6 +57,7 @@ EvalResult evaluate(const EvalOptions& o, Communicator& comm) {
   });
   allreduce_metrics(comm, sums);
   result.metrics = finish_metrics(sums);
+  result.metrics.class_names = model_class_names(model, desc);
   result.seconds = now_seconds() - t0;
   return result;
 }

@@ -18,6 +18,7 @@
 #include "dptrain/memory_budget.hpp"
 #include "dptrain/evaluation.hpp"
 #include "dptrain/hdf5.hpp"
+#include "dptrain/names.hpp"
 
 namespace dptrain {
 namespace {
@@ -75,8 +76,9 @@ class H5Sink final : public PredictionSink {
 
 class CsvSink final : public PredictionSink {
  public:
-  CsvSink(std::ostream& out, const ModelSpec& spec) : out_(out), spec_(spec) {
-    out_ << prediction_csv_header(spec);
+  CsvSink(std::ostream& out, const ModelSpec& spec, const std::vector<std::string>& class_names)
+      : out_(out), spec_(spec) {
+    out_ << prediction_csv_header(spec, class_names);
   }
   void append(const float* outputs, std::int64_t rows) override {
     text_.clear();
@@ -104,6 +106,14 @@ std::string resolve_format(const PredictOptions& o) {
                     "'; rename it or set --out-format h5|csv");
 }
 
+// A CSV field, quoted when it holds a delimiter, a quote or a line break (RFC 4180).
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char ch : text) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return quoted + "\"";
+}
+
 std::string join(const std::vector<std::string>& items) {
   std::string s;
   for (const auto& i : items) s += (s.empty() ? "" : ",") + i;
@@ -112,13 +122,12 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-std::string prediction_csv_header(const ModelSpec& spec) {
+std::string prediction_csv_header(const ModelSpec& spec, const std::vector<std::string>& class_names) {
   std::string s = spec.classifier() ? "prediction" : "";
   const std::int64_t n = spec.classifier() ? spec.classes() : spec.outputs();
   for (std::int64_t i = 0; i < n; ++i) {
     if (!s.empty()) s += ',';
-    s += spec.classifier() ? "p_" : "value_";
-    s += std::to_string(i);
+    s += spec.classifier() ? csv_field(probability_column(class_names, i)) : "value_" + std::to_string(i);
   }
   s += '\n';
   return s;
@@ -218,6 +227,7 @@ PredictReport predict_to_file(const PredictOptions& options, Communicator& comm)
   // discarding) the remaining blocks, so the senders finish and the failure is agreed.
   const ModelSpec& spec = model.spec;
   const std::int64_t k = spec.outputs();
+  const std::vector<std::string> class_names = model_class_names(model, desc);
   const auto blocks_of = [&](int r) {
     const ShardRange range = shard_range(desc.rows, p, r);
     std::vector<std::pair<std::int64_t, std::int64_t>> blocks;  // (first local row, rows)
@@ -245,7 +255,7 @@ PredictReport predict_to_file(const PredictOptions& options, Communicator& comm)
     try {
       if (report.format == "csv") {
         write_stream_atomically(o.out, [&](std::ostream& out) {
-          CsvSink sink(out, spec);
+          CsvSink sink(out, spec, class_names);
           write_all(sink);
         });
       } else {
@@ -256,6 +266,7 @@ PredictReport predict_to_file(const PredictOptions& options, Communicator& comm)
           w.set_attribute("/", "model_description", spec.describe());
           w.set_attribute("/", "data", join(o.data.files));
           w.set_attribute("/", "rows", std::vector<std::int64_t>{desc.rows});
+          if (!class_names.empty()) w.set_string_array("/probabilities", "classes", class_names);
         });
       }
     } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "io/atomic_file.hpp"
+#include "io/checkpoint_extras.hpp"
 #include "dptrain/error.hpp"
 #include "dptrain/hdf5.hpp"
 #include "dptrain/model_export.hpp"
@@ -15,12 +16,6 @@
 
 namespace dptrain {
 namespace {
-
-void fnv1a_text(std::uint64_t& h, const std::string& text) {
-  const std::uint64_t size = text.size();  // the length first, so "ab"+"c" differs from "a"+"bc"
-  fnv1a(h, &size, sizeof size);
-  fnv1a(h, text.data(), text.size());
-}
 
 // A dataset of a checkpoint as the loader expects it: 1-D, floating point, `expected` values
 // (when known). Checked before any buffer is sized from it.
@@ -76,6 +71,7 @@ std::uint64_t checksum(const Checkpoint& c, std::int64_t format_version) {
   }
   const std::int64_t counters[4] = {c.optimizer_steps, c.epoch, c.global_step, c.epoch_step};
   fnv1a(h, counters, sizeof counters);
+  hash_checkpoint_extras(h, c);  // nothing when absent, so older files keep their checksum
   if (format_version < 2) return h;  // version 1 covered only the above
   // Everything else that defines the run: model, optimizer, seed, data rows and options.
   const std::int64_t more[4] = {static_cast<std::int64_t>(c.seed), c.data_rows, c.global_batch,
@@ -111,6 +107,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     w.set_attribute("/", "global_batch", std::vector<std::int64_t>{c.global_batch});
     w.set_attribute("/", "config", c.config);
     if (!c.data_order.empty()) w.set_attribute("/", "data_order", c.data_order);
+    save_checkpoint_extras(w, c);
     const std::uint64_t sum = checksum(c, kCheckpointFormatVersion);
     w.set_attribute_u64("/", "checksum", sum);  // files before December 2026: the same bits as int64
   });
@@ -156,6 +153,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     if (version >= 2) c.global_batch = checked_ints(r, "global_batch", 1)[0];
     c.config = r.attribute_string("/", "config");
     if (r.has_attribute("/", "data_order")) c.data_order = r.attribute_string("/", "data_order");
+    load_checkpoint_extras(r, c);
     if (!r.has_attribute("/", "checksum")) throw CheckpointError(path + ": no 'checksum' attribute");
     const std::uint64_t stored = r.attribute_u64("/", "checksum");
     if (stored != checksum(c, version))

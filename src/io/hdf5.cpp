@@ -323,6 +323,54 @@ std::string H5Reader::attribute_string(const std::string& object, const std::str
   return out;
 }
 
+bool H5Reader::attribute_is_string(const std::string& object, const std::string& key) const {
+  Handle obj(open_object(file_, path_, object), H5Oclose);
+  Handle attr(H5Aopen(obj.get(), key.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!attr) return false;
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  return H5Tget_class(type.get()) == H5T_STRING;
+}
+
+std::vector<std::string> H5Reader::attribute_strings(const std::string& object, const std::string& key,
+                                                     bool* scalar) const {
+  Handle obj(open_object(file_, path_, object), H5Oclose);
+  Handle attr(H5Aopen(obj.get(), key.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!attr) throw DataError(path_ + ": " + quoted(object) + " has no attribute " + quoted(key));
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  Handle space(H5Aget_space(attr.get()), H5Sclose);
+  if (H5Tget_class(type.get()) != H5T_STRING)
+    throw DataError(path_ + ": attribute " + quoted(key) + " is not a string");
+  const bool one = H5Sget_simple_extent_type(space.get()) == H5S_SCALAR;
+  if (scalar) *scalar = one;
+  if (one) return {attribute_string(object, key)};
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (H5Sget_simple_extent_ndims(space.get()) != 1 || n < 0)
+    throw DataError(path_ + ": attribute " + quoted(key) + " is not a 1-D array of strings");
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(n));
+  if (H5Tis_variable_str(type.get()) > 0) {
+    std::vector<char*> values(static_cast<std::size_t>(n), nullptr);
+    Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem.get(), H5T_VARIABLE);
+    H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
+    if (n > 0 && H5Aread(attr.get(), mem.get(), values.data()) < 0)
+      throw DataError(path_ + ": attribute " + quoted(key) + " cannot be read as strings");
+    for (char* v : values) out.emplace_back(v ? v : "");
+    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, values.data());
+    return out;
+  }
+  const std::size_t size = H5Tget_size(type.get());
+  std::string all(size * static_cast<std::size_t>(n), '\0');
+  if (n > 0 && H5Aread(attr.get(), type.get(), all.data()) < 0)
+    throw DataError(path_ + ": attribute " + quoted(key) + " cannot be read as strings");
+  for (hssize_t i = 0; i < n; ++i) {
+    std::string v = all.substr(static_cast<std::size_t>(i) * size, size);
+    while (!v.empty() && v.back() == '\0') v.pop_back();
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 std::vector<std::int64_t> H5Reader::attribute_ints(const std::string& object,
                                                    const std::string& key) const {
   Handle obj(open_object(file_, path_, object), H5Oclose);
@@ -514,6 +562,22 @@ void H5Writer::set_attribute(const std::string& object, const std::string& key,
               H5Aclose);
   const char* text = value.c_str();
   if (!attr || H5Awrite(attr.get(), type.get(), &text) < 0)
+    throw DataError(path_ + ": cannot write attribute " + quoted(key));
+}
+
+void H5Writer::set_string_array(const std::string& object, const std::string& key,
+                                const std::vector<std::string>& values) {
+  Handle obj(open_object(file_, path_, object), H5Oclose);
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  hsize_t n = values.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle attr(H5Acreate2(obj.get(), key.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  std::vector<const char*> texts;
+  for (const auto& v : values) texts.push_back(v.c_str());
+  if (!attr || (n > 0 && H5Awrite(attr.get(), type.get(), texts.data()) < 0))
     throw DataError(path_ + ": cannot write attribute " + quoted(key));
 }
 

@@ -31,6 +31,9 @@ Checkpoint Checkpointer::snapshot(std::int64_t completed_epochs, std::int64_t ep
   c.global_batch = state_.global_batch;
   c.data_order = state_.data_order;
   c.config = config_.options.config_text;
+  c.column_names = state_.column_names;
+  c.class_names = state_.class_names;
+  c.early_stopping = state_.early_stopping;
   return c;
 }
 
@@ -73,6 +76,7 @@ void Checkpointer::restore(const ResumePoint& point, std::int64_t steps, StartPo
     *values = it->second;
   }
   state_.optimizer->steps = c.optimizer_steps;
+  if (o.early_stopping > 0 || o.keep_best) state_.early_stopping = c.early_stopping;
   const ResumeCursor cursor =
       resume_cursor(point.path, c, o.seed, state_.global_batch, steps, o.resume_reset_cursor, state_.data_order);
   if (!cursor.note.empty()) log_info(cursor.note);
@@ -123,7 +127,9 @@ void Checkpointer::save_final() {
   const std::string& path = config_.options.checkpoint;
   run_agreed(comm_, [&] {
     if (comm_.rank() != 0 || path.empty()) return;
-    const Checkpoint model = snapshot(config_.options.epochs, 0);
+    Checkpoint model = snapshot(config_.options.epochs, 0);
+    // The model file needs no second copy of the weights (with --keep-best they are its params).
+    if (model.early_stopping) model.early_stopping->best_params.clear();
     try {
       save_checkpoint(path, model);
     } catch (const std::exception& e) {

@@ -5,7 +5,9 @@
 // (--checkpoint). Rank 0 writes; every rank agrees on the outcome.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "dptrain/checkpoint.hpp"
 #include "dptrain/communicator.hpp"
@@ -26,6 +28,8 @@ struct TrainingState {
   std::int64_t rows = 0;         // training rows
   std::int64_t global_batch = 0; // rows per step over all ranks (the data cursor's unit)
   std::string data_order;        // "stratified" or "block/W": what the cursor's steps are
+  std::vector<std::string> column_names, class_names;  // of the training data, when they fit the model
+  std::optional<EarlyStoppingState> early_stopping;     // --early-stopping / --keep-best (early_stopping.hpp)
 };
 
 // Where training starts: epoch (1-based) and completed steps of it.

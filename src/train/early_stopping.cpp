@@ -7,38 +7,64 @@
 #include "dptrain/log.hpp"
 
 namespace dptrain {
+namespace {
 
-EarlyStopping::EarlyStopping(int patience, const std::string& metric, bool keep_best)
-    : patience_(patience), metric_(metric), maximize_(metric == "val_acc"), keep_best_(keep_best) {}
+EarlyStoppingState& start_or_continue(std::optional<EarlyStoppingState>& state, const std::string& metric) {
+  if (state && state->metric == metric && state->best_epoch > 0) {
+    char text[200];
+    std::snprintf(text, sizeof text,
+                  "early stopping continues from the checkpoint: best %s %.4f at epoch %lld, %lld epoch(s) since",
+                  metric.c_str(), state->best, static_cast<long long>(state->best_epoch),
+                  static_cast<long long>(state->epochs_since_best));
+    log_info(text);
+    return *state;
+  }
+  if (state && state->best_epoch > 0)
+    log_info("early stopping starts afresh: the checkpoint watched " + state->metric + ", this run " + metric);
+  state = EarlyStoppingState{};
+  state->metric = metric;
+  return *state;
+}
+
+}  // namespace
+
+EarlyStopping::EarlyStopping(int patience, const std::string& metric, bool keep_best,
+                             std::optional<EarlyStoppingState>& state)
+    : patience_(patience),
+      maximize_(metric == "val_acc"),
+      keep_best_(keep_best),
+      state_(start_or_continue(state, metric)) {}
 
 bool EarlyStopping::after_epoch(const EpochReport& report, const AlignedVector<float>& params) {
   const std::optional<double>& value = maximize_ ? report.val_accuracy : report.val_loss;
-  if (!value) throw InternalError("early stopping on " + metric_ + " without that metric in the epoch report");
+  if (!value) throw InternalError("early stopping on " + state_.metric + " without that metric in the epoch report");
   // A non-finite metric (diverged) is never an improvement.
-  const bool improved = std::isfinite(*value) && (best_epoch_ == 0 || (maximize_ ? *value > best_ : *value < best_));
+  const double best = state_.best;
+  const bool improved = std::isfinite(*value) && (state_.best_epoch == 0 || (maximize_ ? *value > best : *value < best));
   if (improved) {
-    best_ = *value;
-    best_epoch_ = report.epoch;
-    epochs_since_best_ = 0;
-    if (keep_best_) best_params_ = params;
+    state_.best = *value;
+    state_.best_epoch = report.epoch;
+    state_.epochs_since_best = 0;
+    if (keep_best_) state_.best_params = params;
     return false;
   }
-  ++epochs_since_best_;
-  if (patience_ <= 0 || epochs_since_best_ < patience_) return false;
+  ++state_.epochs_since_best;
+  if (patience_ <= 0 || state_.epochs_since_best < patience_) return false;
   char text[200];
   std::snprintf(text, sizeof text,
-                "early stopping after epoch %d: %s has not improved for %d epoch(s) (best %.4f at epoch %d)",
-                report.epoch, metric_.c_str(), epochs_since_best_, best_, best_epoch_);
+                "early stopping after epoch %d: %s has not improved for %lld epoch(s) (best %.4f at epoch %lld)",
+                report.epoch, state_.metric.c_str(), static_cast<long long>(state_.epochs_since_best), state_.best,
+                static_cast<long long>(state_.best_epoch));
   log_info(text);
   return true;
 }
 
 void EarlyStopping::restore_best(AlignedVector<float>& params) const {
-  if (!best_params_) return;
-  params = *best_params_;
+  if (!keep_best_ || state_.best_params.empty()) return;
+  params = state_.best_params;
   char text[160];
-  std::snprintf(text, sizeof text, "keeping the best epoch's model: epoch %d, %s %.4f", best_epoch_, metric_.c_str(),
-                best_);
+  std::snprintf(text, sizeof text, "keeping the best epoch's model: epoch %lld, %s %.4f",
+                static_cast<long long>(state_.best_epoch), state_.metric.c_str(), state_.best);
   log_info(text);
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dptrain/aligned.hpp"
+#include "dptrain/checkpoint.hpp"
 #include "dptrain/trainer.hpp"
 
 namespace dptrain {
@@ -15,8 +16,10 @@ namespace dptrain {
 class EarlyStopping {
  public:
   // patience: epochs without improvement before stopping (0: never stop, only keep-best).
-  // metric: "val_loss" (lower is better) or "val_acc" (higher is better).
-  EarlyStopping(int patience, const std::string& metric, bool keep_best);
+  // metric: "val_loss" (lower is better) or "val_acc" (higher is better). `state` lives in the
+  // training state, so checkpoints carry it: when it holds a resumed run's progress on the
+  // same metric, counting continues from there; otherwise it starts afresh.
+  EarlyStopping(int patience, const std::string& metric, bool keep_best, std::optional<EarlyStoppingState>& state);
 
   // After an epoch (its report carries the validation metric): remembers a new best (and its
   // parameters with keep_best). Returns true when training should stop now.
@@ -25,16 +28,13 @@ class EarlyStopping {
   // With keep_best and a best epoch seen: overwrites `params` with the best epoch's.
   void restore_best(AlignedVector<float>& params) const;
 
-  int best_epoch() const { return best_epoch_; }
-  double best_value() const { return best_; }
+  std::int64_t best_epoch() const { return state_.best_epoch; }
+  double best_value() const { return state_.best; }
 
  private:
   int patience_;
-  std::string metric_;
   bool maximize_, keep_best_;
-  int best_epoch_ = 0, epochs_since_best_ = 0;
-  double best_ = 0;
-  std::optional<AlignedVector<float>> best_params_;
+  EarlyStoppingState& state_;
 };
 
 }  // namespace dptrain

@@ -15,6 +15,7 @@
 #include "dptrain/evaluation.hpp"
 #include "train/fault.hpp"
 #include "dptrain/log.hpp"
+#include "dptrain/names.hpp"
 #include "dptrain/run_layout.hpp"
 #include "dptrain/stop_signal.hpp"
 #include "dptrain/train_config.hpp"
@@ -52,7 +53,7 @@ class Trainer {
   TrainResult run();
 
  private:
-  bool run_epoch(int epoch);  // false: stopped by a signal
+  bool run_epoch(int epoch);  // false: stopped by a signal or by early stopping
   void train_step(EpochProgress& e);
   LocalStep compute_gradient(EpochProgress& e);
   void apply_update(EpochProgress& e, const StepTotals& totals);
@@ -101,6 +102,8 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
   });
   data_ = prepare_training_data(config_, comm_, fault_ ? &*fault_ : nullptr);
   state_.spec = data_.spec;
+  state_.column_names = names_if_count(data_.desc.column_names, state_.spec.inputs());
+  if (state_.spec.classifier()) state_.class_names = names_if_count(data_.desc.class_names, state_.spec.classes());
   state_.params = initial_parameters(state_.spec, o_.seed);
   state_.optimizer = make_optimizer(o_.optimizer, state_.params.size());
   state_.seed = o_.seed;
@@ -124,7 +127,7 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
       if (o_.early_stopping_metric == "val_acc" && !state_.spec.classifier())
         throw ConfigError("--early-stopping-metric val_acc needs a classifier; this model is a regression");
     });
-    early_.emplace(o_.early_stopping, o_.early_stopping_metric, o_.keep_best);
+    early_.emplace(o_.early_stopping, o_.early_stopping_metric, o_.keep_best, state_.early_stopping);
   }
   start_run();
 }
@@ -175,7 +178,6 @@ void Trainer::apply_class_weights() {
 TrainResult Trainer::run() {
   for (int epoch = start_.epoch; epoch <= o_.epochs; ++epoch) {
     if (!run_epoch(epoch)) break;
-    if (early_ && early_->after_epoch(result_.epochs.back(), state_.params)) break;
   }
   if (early_ && !result_.stop_signal) early_->restore_best(state_.params);
   if (!result_.stop_signal) checkpointer_.save_final();
@@ -210,9 +212,11 @@ bool Trainer::run_epoch(int epoch) {
     }
   }
   finish_epoch(e);
+  // Before the epoch's checkpoint, so that it carries the early-stopping state of this epoch.
+  const bool early_stop = early_ && early_->after_epoch(result_.epochs.back(), state_.params);
   checkpointer_.at_epoch_end(epoch, e.stop);
   if (e.stop) result_.stop_checkpoint = checkpointer_.last_checkpoint();
-  return !e.stop;
+  return !e.stop && !early_stop;
 }
 
 void Trainer::train_step(EpochProgress& e) {

@@ -10,6 +10,7 @@
 #include "data/block_reader.hpp"
 #include "dptrain/memory_budget.hpp"
 #include "dptrain/scorer.hpp"
+#include "one_hot_labels.hpp"
 
 namespace dptrain {
 namespace {
@@ -96,6 +97,7 @@ double local_max_label(const TrainConfig& config, const Communicator& comm, cons
 // The model the options and the data ask for; classes come from the largest label of any rank.
 ModelSpec build_model(const TrainConfig& config, const DataDescription& desc, double max_label) {
   const TrainOptions& o = config.options;
+  refuse_one_hot_labels(config, desc);
   LossKind mlp_loss = (desc.integer_labels || o.classes > 0) ? LossKind::SoftmaxCrossEntropy
                                                               : LossKind::MeanSquaredError;
   if (config.loss) mlp_loss = *config.loss;

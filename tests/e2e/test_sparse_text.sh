@@ -14,8 +14,8 @@ f = h5py.File('docs.h5'); X = f['features']
 assert X.attrs['encoding-type'] in ('csr_matrix', b'csr_matrix')
 assert int(X.attrs['text-ngrams'][0]) == 2 and int(X.attrs['text-hash-bits'][0]) == 20
 names = X.attrs  # the label names, in id order
-n = f['labels'].attrs['class-names']; n = n.decode() if isinstance(n, bytes) else n
-assert n.split('\n') == ['topic00', 'topic01', 'topic02', 'topic03', 'topic04'], n
+n = list(f['labels'].attrs['classes'])
+assert n == ['topic00', 'topic01', 'topic02', 'topic03', 'topic04'], n
 row = X['indptr'][1]; v = X['data'][:row]
 assert abs((v ** 2).sum() - 1) < 1e-5  # L2-normalised rows
 " || fail "attributes or values of docs.h5"

@@ -136,7 +136,7 @@ TEST(ConvertCsv, HeaderLabelByNameQuotesAndMissingValues) {
   EXPECT_TRUE(std::isnan(t.features[3]));  // an empty field is a missing value
   EXPECT_EQ(t.features[4], 40);
   EXPECT_TRUE(std::isnan(t.features[5]));
-  EXPECT_EQ(H5Reader(o.out).attribute_string("/features", "columns"), "x1,x2");
+  EXPECT_EQ(H5Reader(o.out).attribute_strings("/features", "columns"), (std::vector<std::string>{"x1", "x2"}));
 }
 
 TEST(ConvertCsv, NoHeaderTabsLabelFirstFloatLabelsSmallBlocks) {
@@ -158,6 +158,15 @@ TEST(ConvertCsv, NoHeaderTabsLabelFirstFloatLabelsSmallBlocks) {
   EXPECT_EQ(H5Reader(o.out).shape("/features").chunk, (std::vector<std::int64_t>{2, 2}));
 }
 
+// A UTF-8 byte order mark before the first row (no header) is not part of the first number.
+TEST(ConvertCsv, ByteOrderMarkBeforeDataIsSkipped) {
+  const std::string in = write_text("bom.csv", "\xEF\xBB\xBF" "1,2,0\n3,4,1\n");
+  auto o = csv(in, temp("bom.h5"));
+  o.header = "no";
+  convert_csv(o);
+  EXPECT_EQ(read_back(o.out).features, (std::vector<double>{1, 2, 3, 4}));
+}
+
 TEST(ConvertCsv, CategoryLabelsAndLabelMapAndGzipOutput) {
   const std::string in = write_text("c.csv", "1,2,setosa\n3,4,virginica\n5,6,setosa\n");
   auto o = csv(in, temp("c.h5"));
@@ -166,7 +175,7 @@ TEST(ConvertCsv, CategoryLabelsAndLabelMapAndGzipOutput) {
   convert_csv(o);
   const Table t = read_back(o.out);
   EXPECT_EQ(t.labels, (std::vector<double>{0, 1, 0}));
-  EXPECT_EQ(H5Reader(o.out).attribute_string("/labels", "classes"), "setosa,virginica");
+  EXPECT_EQ(H5Reader(o.out).attribute_strings("/labels", "classes"), (std::vector<std::string>{"setosa", "virginica"}));
   EXPECT_EQ(H5Reader(o.out).shape("/features").filters, "shuffle,deflate(4)");
 
   const std::string pm = write_text("pm.csv", "-1,0.5\n1,0.25\n");
