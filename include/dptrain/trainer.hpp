@@ -45,6 +45,7 @@ struct TrainOptions {
   bool resume_reset_cursor = false;    // resume with another --seed or --batch: restart the epoch
   std::string metrics;                 // metrics file ("" = none): JSONL, or CSV if it ends in .csv
   std::string metrics_csv;             // CSV metrics file ("" = none)
+  std::string tensorboard;             // folder for a TensorBoard event file ("" = none)
   bool progress = false;               // live progress line on rank 0
   std::int64_t log_every = 0;          // a plain progress line every N steps (0: none)
   int early_stopping = 0;              // stop after N epochs without validation improvement (0: off)

@@ -164,6 +164,8 @@ void add_train_command(CLI::App& app, Runner& run) {
                   "Write one JSON object per epoch to this file (CSV if it ends in .csv); the "
                   "effective config goes next to it as NAME.config.toml");
   out->add_option("--metrics-csv", o.metrics_csv, "Also write the per-epoch metrics as CSV");
+  out->add_option("--tensorboard", o.tensorboard,
+                  "Write the per-epoch metrics as a TensorBoard event file into this folder (rank 0)");
   out->add_option("--on-nan", o.on_nan, "stop | skip-step: what a non-finite loss or gradient does")
       ->capture_default_str();
   out->add_option("--progress", c->progress,
@@ -187,7 +189,7 @@ void add_train_command(CLI::App& app, Runner& run) {
       if (!c->config_file.empty()) run_agreed(comm, [&] { apply_config_file(*cmd, c->config_file, {"data", "val"}); });
       // Hyperparameters may be repeated (the last wins, so scripts append overrides); two
       // different output files for one run are a mistake, not an override.
-      for (const char* name : {"--metrics", "--metrics-csv", "--checkpoint", "--checkpoint-dir", "--timeline"})
+      for (const char* name : {"--metrics", "--metrics-csv", "--checkpoint", "--checkpoint-dir", "--timeline", "--tensorboard"})
         if (cmd->get_option(name)->count() > 1)
           throw CollectiveFailure(0, std::string(name) + " given " + std::to_string(cmd->get_option(name)->count()) +
                                          " times; a run writes one such file", kExitUsage);

@@ -55,6 +55,7 @@ EpochReporter::EpochReporter(const TrainConfig& config, int rank, std::ostream* 
 void EpochReporter::open_metrics() {
   const TrainOptions& o = config_.options;
   if (rank_ == 0) metrics_.open(o.metrics, o.metrics_csv, o.config_text, config_.resume != ResumeMode::none);
+  if (rank_ == 0 && !o.tensorboard.empty()) tensorboard_ = std::make_unique<TensorBoardWriter>(o.tensorboard);
 }
 
 void EpochReporter::start(const RunSummary& run) {
@@ -110,6 +111,7 @@ void EpochReporter::epoch(const EpochReport& report) {
     *lines_ << format_report(report, config_.options.epochs) << std::endl;
   }
   metrics_.write(report);
+  if (tensorboard_) tensorboard_->epoch(report);
 }
 
 }  // namespace dptrain

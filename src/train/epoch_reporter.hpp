@@ -2,6 +2,7 @@
 // What a training run tells its user: the opening summary, the live progress line, the stop
 // message, one line per epoch on the console and one record per epoch in the metrics files.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -10,6 +11,7 @@
 #include "dptrain/train_config.hpp"
 #include "dptrain/trainer.hpp"
 #include "log_every.hpp"
+#include "tensorboard.hpp"
 
 namespace dptrain {
 
@@ -30,7 +32,8 @@ class EpochReporter {
  public:
   // `lines` receives the epoch lines (the logger's info stream, or null).
   EpochReporter(const TrainConfig& config, int rank, std::ostream* lines);
-  // Rank 0 opens the metrics files (throws ConfigError naming the option).
+  // Rank 0 opens the metrics files and the --tensorboard event file (throws ConfigError naming
+  // the option).
   void open_metrics();
   void start(const RunSummary& run);
   // After every step: the live progress line (--progress), at most five times a second, and
@@ -49,6 +52,7 @@ class EpochReporter {
   MetricsWriter metrics_;
   double last_progress_ = 0;
   std::optional<StepLogger> step_log_;  // --log-every, from start()
+  std::unique_ptr<TensorBoardWriter> tensorboard_;  // --tensorboard, rank 0
 };
 
 }  // namespace dptrain
