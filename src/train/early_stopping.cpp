@@ -9,8 +9,11 @@
 namespace dptrain {
 namespace {
 
-EarlyStoppingState& start_or_continue(std::optional<EarlyStoppingState>& state, const std::string& metric) {
-  if (state && state->metric == metric && state->best_epoch > 0) {
+EarlyStoppingState& start_or_continue(std::optional<EarlyStoppingState>& state, const std::string& metric,
+                                      bool keep_best) {
+  // --keep-best cannot keep a best epoch whose parameters the checkpoint does not hold.
+  const bool has_best = !keep_best || (state && !state->best_params.empty());
+  if (state && state->metric == metric && state->best_epoch > 0 && has_best) {
     char text[200];
     std::snprintf(text, sizeof text,
                   "early stopping continues from the checkpoint: best %s %.4f at epoch %lld, %lld epoch(s) since",
@@ -20,7 +23,9 @@ EarlyStoppingState& start_or_continue(std::optional<EarlyStoppingState>& state, 
     return *state;
   }
   if (state && state->best_epoch > 0)
-    log_info("early stopping starts afresh: the checkpoint watched " + state->metric + ", this run " + metric);
+    log_info("early stopping starts afresh: " +
+             (state->metric != metric ? "the checkpoint watched " + state->metric + ", this run " + metric
+                                      : std::string("the checkpoint holds no best parameters for --keep-best")));
   state = EarlyStoppingState{};
   state->metric = metric;
   return *state;
@@ -33,7 +38,7 @@ EarlyStopping::EarlyStopping(int patience, const std::string& metric, bool keep_
     : patience_(patience),
       maximize_(metric == "val_acc"),
       keep_best_(keep_best),
-      state_(start_or_continue(state, metric)) {}
+      state_(start_or_continue(state, metric, keep_best)) {}
 
 bool EarlyStopping::after_epoch(const EpochReport& report, const AlignedVector<float>& params) {
   const std::optional<double>& value = maximize_ ? report.val_accuracy : report.val_loss;

@@ -36,3 +36,10 @@ run_mpi 1 "${train[@]}" --early-stopping-metric val_acc --resume "$ckpt" --epoch
 grep -q "early stopping starts afresh: the checkpoint watched val_loss, this run val_acc" acc.log ||
   { cat acc.log; fail "no note when the metric changes"; }
 pass "another --early-stopping-metric starts the count afresh"
+
+# A checkpoint of a run without --keep-best holds no best parameters: --keep-best starts afresh.
+run_mpi 1 "${train[@]:0:${#train[@]}-1}" --checkpoint-dir plain --checkpoint-every 1 --epochs 2 >/dev/null
+run_mpi 1 "${train[@]}" --resume plain --epochs 3 >plain.log
+grep -q "early stopping starts afresh: the checkpoint holds no best parameters for --keep-best" plain.log ||
+  { cat plain.log; fail "no note when the checkpoint has no best parameters"; }
+pass "--keep-best after a checkpoint without best parameters starts the count afresh"
