@@ -102,12 +102,10 @@ bool DirectRows::read_chunks(std::int64_t begin, std::int64_t count, std::span<f
   for (std::int64_t k = first; k <= last; ++k) {
     const std::int64_t c0 = k * chunk_rows_, lo = std::max(begin, c0), hi = std::min(end, c0 + chunk_rows_);
     at[0] = static_cast<hsize_t>(c0);
-    // The chunk's size as the file records it: H5Dread_chunk writes that many bytes.
-    unsigned mask = 0;
-    haddr_t addr = HADDR_UNDEF;
+    // The chunk's size as the file records it: H5Dread_chunk writes that many bytes. (A
+    // B-tree lookup; H5Dget_chunk_info_by_coord would walk every chunk of the dataset.)
     hsize_t stored = 0;
-    if (H5Dget_chunk_info_by_coord(dataset_, at.data(), &mask, &addr, &stored) < 0 ||
-        stored != static_cast<hsize_t>(chunk_bytes) || mask != 0)
+    if (H5Dget_chunk_storage_size(dataset_, at.data(), &stored) < 0 || stored != static_cast<hsize_t>(chunk_bytes))
       return false;  // never written (fill value), or not what an unfiltered chunk should be
     float* to = out.data() + (lo - begin) * cols_;
     const bool whole = lo == c0 && hi == c0 + chunk_rows_ && stored_ == Stored::Float32;
