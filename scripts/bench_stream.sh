@@ -9,7 +9,9 @@
 #   3. I/O scaling: softmax (little compute) streaming the 1.2 GiB file on 1, 2, 4 ranks, warm
 #      and cold: MB/s per rank and in total (end to end: compute included).
 # Usage: scripts/bench_stream.sh [WORKDIR]   (default: a temporary folder, removed after)
-# Needs ~1.5 GiB of disk, ~2 GiB of memory, python3-h5py. Environment: DPTRAIN, ROWS, FM_EPOCHS.
+# Needs ~1.5 GiB of disk, ~2 GiB of memory, python3-h5py. Environment: DPTRAIN, ROWS, FM_EPOCHS,
+# SECTIONS (default "1 2 3": which parts to run), ROUNDS (default 1: in-memory/streamed pairs of
+# part 1, run alternately, each pair's ratio printed, with the median).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dptrain=${DPTRAIN:-$root/build/dptrain}
@@ -23,6 +25,8 @@ fi
 mkdir -p "$work"
 rows=${ROWS:-400000}
 fm_epochs=${FM_EPOCHS:-10}
+sections=" ${SECTIONS:-1 2 3} "
+rounds=${ROUNDS:-1}
 fm=/usr/share/datasets/fashion-mnist
 py=/usr/bin/python3
 
@@ -45,8 +49,10 @@ run() {
 [ -f "$work/big.h5" ] || "$dptrain" gen --out "$work/big.h5" --rows "$rows" --features 784 --classes 10 \
   --chunk-rows 64 --seed 1 >/dev/null
 big_mib=$(( $(stat -c %s "$work/big.h5") / 1048576 ))
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores;" \
+  "commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo
+if [[ $sections == *" 1 "* ]]; then
 echo "### 1. mlp:256,128 on a file ~10x the budget (page cache warm)"
 echo
 echo "File: $rows x 784 float32, 64-row chunks, $big_mib MiB; --memory-budget 128 (MiB per rank); batch 256;"
@@ -60,14 +66,20 @@ for np in 1 2; do
   train=(train --data "$work/big.h5" --model mlp:256,128 --optimizer momentum --lr 0.05 --batch 256
          --epochs $((np + 1)) --threads 1 --seed 1)
   warm "$work/big.h5"
-  run mem-$np "$np" "${train[@]}" --stream off
-  run stream-$np "$np" "${train[@]}" --memory-budget 128
-  for name in mem-$np stream-$np; do
-    io=$($py -c "import json,sys; print(round(sum(json.loads(l)['io_s'] for l in open(sys.argv[1]) if l.strip()), 2))" "$work/$name.jsonl")
-    label=$( [ "${name%-*}" = mem ] && echo 'in memory (--stream off)' || echo 'streamed (--memory-budget 128)')
-    echo "| $np x 1 | $label | $(mean_after_first "$work/$name.jsonl" samples_per_s) | $io | $(cat "$work/$name.rss") |"
+  pair_ratios=()
+  for ((round = 1; round <= rounds; round++)); do
+    tag=$( [ "$rounds" -gt 1 ] && echo ", round $round" || true)
+    run mem-$np "$np" "${train[@]}" --stream off
+    run stream-$np "$np" "${train[@]}" --memory-budget 128
+    for name in mem-$np stream-$np; do
+      io=$($py -c "import json,sys; print(round(sum(json.loads(l)['io_s'] for l in open(sys.argv[1]) if l.strip()), 2))" "$work/$name.jsonl")
+      label=$( [ "${name%-*}" = mem ] && echo 'in memory (--stream off)' || echo 'streamed (--memory-budget 128)')
+      echo "| $np x 1 | $label$tag | $(mean_after_first "$work/$name.jsonl" samples_per_s) | $io | $(cat "$work/$name.rss") |"
+    done
+    pair_ratios+=("$($py -c "print(round($(mean_after_first "$work/stream-$np.jsonl" samples_per_s) / $(mean_after_first "$work/mem-$np.jsonl" samples_per_s), 3))")")
   done
-  ratios+="$np x 1: **$($py -c "print(round($(mean_after_first "$work/stream-$np.jsonl" samples_per_s) / $(mean_after_first "$work/mem-$np.jsonl" samples_per_s), 3))")x**; "
+  median=$($py -c "import statistics,sys; print(round(statistics.median(float(v) for v in sys.argv[1:]), 3))" "${pair_ratios[@]}")
+  ratios+="$np x 1: **${median}x**$( [ "$rounds" -gt 1 ] && echo " (median of ${pair_ratios[*]})" || true); "
 done
 evict "$work/big.h5"
 run cold 2 train --data "$work/big.h5" --model mlp:256,128 --optimizer momentum --lr 0.05 --batch 256 --epochs 1 \
@@ -76,7 +88,9 @@ echo "| 2 x 1 | streamed, cold page cache (1 epoch) | $(metric "$work/cold.jsonl
 echo
 echo "Streamed / in memory samples/s, side by side in this run: $ratios"
 echo
+fi
 
+if [[ $sections == *" 2 "* ]]; then
 echo "### 2. Fashion-MNIST sorted by label, streamed with a 16 MiB budget"
 echo
 "$dptrain" convert --from idx --input "$fm/train-images-idx3-ubyte.gz" --labels "$fm/train-labels-idx1-ubyte.gz" \
@@ -108,6 +122,9 @@ echo "| sorted file, streamed, --memory-budget 16 (block order, window 64 blocks
 echo "| sorted file, in memory (stratified order) | $(metric "$work/fm-sorted-stratified.jsonl" val_accuracy "$fm_epochs") | $(cat "$work/fm-sorted-stratified.rss") |"
 echo
 
+fi
+
+if [[ $sections == *" 3 "* ]]; then
 echo "### 3. I/O scaling: softmax streaming the $big_mib MiB file (--memory-budget 64, batch 4096, 1 epoch)"
 echo
 echo "| ranks | warm: epoch (s) | warm: MB/s per rank | warm: MB/s total | cold: epoch (s) | cold: MB/s per rank | cold: MB/s total |"
@@ -126,3 +143,4 @@ mb = b / 1e6
 print(f"| {np_} | {w:.2f} | {mb / w / np_:.0f} | {mb / w:.0f} | {c:.2f} | {mb / c / np_:.0f} | {mb / c:.0f} |")
 PY
 done
+fi

@@ -1,6 +1,6 @@
 #pragma once
-// Checked, RAII wrappers over the HDF5 C API (src/data/hdf5.cpp is the only file that
-// includes <hdf5.h>). Every failure is a DataError naming the file and the dataset.
+// Checked, RAII wrappers over the HDF5 C API (src/io/hdf5.cpp, and src/io/hdf5_direct.cpp for
+// H5RowReader's direct reads, are the only files that include <hdf5.h>). Every failure is a DataError naming the file and the dataset.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,6 +30,9 @@ struct DatasetShape {
 };
 
 class H5RowReader;
+namespace detail {
+class DirectRows;
+}
 
 // A file opened read-only, without file locking (many ranks open it at once).
 class H5Reader {
@@ -87,20 +90,25 @@ class H5Reader {
 
 // One dataset kept open (see H5Reader::open_rows); read_rows as H5Reader's. The file must
 // stay open while it is used. HDF5 here is built thread-safe, so a prefetch thread may read
-// while the main thread writes a checkpoint.
+// while the main thread writes a checkpoint; one H5RowReader is used by one thread at a time.
+// Unfiltered float32 or integer data is read past H5Dread where the layout allows
+// (src/io/hdf5_direct.hpp): whole chunks with H5Dread_chunk, contiguous rows with pread.
 class H5RowReader {
  public:
-  H5RowReader(std::string path, std::string name, std::int64_t dataset);
+  H5RowReader(std::string path, std::string name, std::int64_t file, std::int64_t dataset);
   ~H5RowReader();
   H5RowReader(H5RowReader&& other) noexcept;
   H5RowReader(const H5RowReader&) = delete;
   H5RowReader& operator=(const H5RowReader&) = delete;
   H5RowReader& operator=(H5RowReader&&) = delete;
   void read_rows(std::int64_t begin, std::int64_t count, std::span<float> out) const;
+  // How read_rows reads: "chunks" (H5Dread_chunk), "contiguous" (pread) or "hdf5" (H5Dread).
+  const char* read_path() const;
 
  private:
   std::string path_, name_;
   std::int64_t dataset_;
+  std::unique_ptr<detail::DirectRows> direct_;
 };
 
 // How a written dataset is stored.

@@ -2,6 +2,7 @@
 #include "dptrain/hdf5.hpp"
 
 #include "io/atomic_file.hpp"
+#include "io/hdf5_direct.hpp"
 
 #include <fcntl.h>
 #include <hdf5.h>
@@ -416,14 +417,16 @@ H5RowReader H5Reader::open_rows(const std::string& name, std::size_t cache_bytes
   H5Pset_chunk_cache(dapl.get(), 10007, cache_bytes, 1.0);
   const hid_t dset = H5Dopen2(file_, name.c_str(), dapl.get());
   if (dset < 0) throw DataError(path_ + ": no dataset " + quoted(name));
-  return H5RowReader(path_, name, dset);
+  return H5RowReader(path_, name, file_, dset);
 }
 
-H5RowReader::H5RowReader(std::string path, std::string name, std::int64_t dataset)
-    : path_(std::move(path)), name_(std::move(name)), dataset_(dataset) {}
+H5RowReader::H5RowReader(std::string path, std::string name, std::int64_t file, std::int64_t dataset)
+    : path_(std::move(path)), name_(std::move(name)), dataset_(dataset),
+      direct_(detail::DirectRows::open(file, dataset)) {}
 
 H5RowReader::H5RowReader(H5RowReader&& other) noexcept
-    : path_(std::move(other.path_)), name_(std::move(other.name_)), dataset_(other.dataset_) {
+    : path_(std::move(other.path_)), name_(std::move(other.name_)), dataset_(other.dataset_),
+      direct_(std::move(other.direct_)) {
   other.dataset_ = -1;
 }
 
@@ -432,8 +435,13 @@ H5RowReader::~H5RowReader() {
 }
 
 void H5RowReader::read_rows(std::int64_t begin, std::int64_t count, std::span<float> out) const {
+  // A read the direct path declines (or fails) goes through H5Dread, which checks the range
+  // and the shape and names the problem.
+  if (direct_ && direct_->read(begin, count, out)) return;
   read_open_rows(path_, dataset_, name_, begin, count, out);
 }
+
+const char* H5RowReader::read_path() const { return direct_ ? direct_->kind() : "hdf5"; }
 
 // ---------------------------------------------------------------- H5Writer
 

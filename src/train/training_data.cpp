@@ -56,7 +56,10 @@ void decide_streaming(const TrainConfig& config, Communicator& comm, TrainingDat
   const std::int64_t train = shard_bytes(d.desc, shard_range(d.desc.rows, comm.size(), 0).size());
   const std::int64_t val = o.val_files.empty() ? 0 : shard_bytes(d.val_desc, shard_range(d.val_desc.rows, comm.size(), 0).size());
   d.streamed = config.gradient_sync() && !config.stratified_order && streams(config.stream, train, d.budget);
-  d.val_streamed = d.streamed || (!o.val_files.empty() && streams(config.stream, train + val, d.budget));
+  // Streamed training streams its validation data too, when there is any (without it, no
+  // epoch should read the shard again to score no rows).
+  const bool validates = o.val_fraction > 0 || !o.val_files.empty();
+  d.val_streamed = validates && (d.streamed || (!o.val_files.empty() && streams(config.stream, train + val, d.budget)));
   if (config.stream == StreamMode::automatic && !d.streamed && train > d.budget)
     log_warn("a rank's shard (" + mebibytes(static_cast<double>(train)) + ") exceeds --memory-budget (" +
              mebibytes(static_cast<double>(d.budget)) + ") but " +
