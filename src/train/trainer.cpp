@@ -26,6 +26,7 @@
 #include "parallel_gradient.hpp"
 #include "stream_source.hpp"
 #include "training_data.hpp"
+#include "util/huge_pages.hpp"
 
 namespace dptrain {
 namespace {
@@ -102,6 +103,7 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
   data_ = prepare_training_data(config_, comm_, fault_ ? &*fault_ : nullptr);
   state_.spec = data_.spec;
   state_.params = initial_parameters(state_.spec, o_.seed);
+  use_huge_pages(state_.params.data(), state_.params.size() * sizeof(float));
   state_.optimizer = make_optimizer(o_.optimizer, state_.params.size());
   state_.seed = o_.seed;
   // desc.rows unless rows are left out; the block order walks dropped rows (passing over them).
