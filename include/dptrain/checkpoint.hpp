@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dptrain/model.hpp"
+#include "dptrain/text_features.hpp"
 
 namespace dptrain {
 
@@ -31,6 +32,9 @@ struct Checkpoint {
   std::int64_t global_batch = 0;  // the global batch the cursor counts in (0: unknown, version 1)
   std::string config;            // the effective training options, as text
   std::string data_order;        // the order the cursor counts in: "stratified", "block/W" ("": not recorded)
+  // The training data's text settings (convert --from text), as attributes of the file's root
+  // (text_features.hpp): predict --stdin then featurises raw text lines as the data was.
+  std::optional<TextFeatureOptions> text;
 };
 
 // Writes to a temporary file in the same folder, fsyncs it and renames it into place.

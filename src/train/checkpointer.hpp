@@ -26,6 +26,7 @@ struct TrainingState {
   std::int64_t rows = 0;         // training rows
   std::int64_t global_batch = 0; // rows per step over all ranks (the data cursor's unit)
   std::string data_order;        // "stratified" or "block/W": what the cursor's steps are
+  std::optional<TextFeatureOptions> text;  // the training data's text settings, kept in checkpoints
 };
 
 // Where training starts: epoch (1-based) and completed steps of it.
