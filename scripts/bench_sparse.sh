@@ -59,6 +59,6 @@ if [ "$phase" = run ] || [ "$phase" = all ]; then
   echo "dptrain $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
   run_set zipf 0.2
   # The most accurate setting of a sweep on 1 rank (BENCHMARKS.md): larger batches, cosine decay.
-  train_dptrain zipf _best 10 --lr 0.5 --weight-decay 5e-5 --batch 1024 --lr-schedule cosine
+  train_dptrain zipf _best 10 --lr 1.0 --weight-decay 5e-5 --batch 2048 --lr-schedule cosine
   run_set man 0.2
 fi
