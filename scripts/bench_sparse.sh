@@ -26,24 +26,31 @@ prepare() {
   for f in zipf_train zipf_test man_train man_test; do "$DPTRAIN" convert --from text -i $f.txt -o $f.h5; done
 }
 
-# run_set NAME LR: dptrain on 2 ranks, then the peers.
-run_set() {
-  local name=$1 lr=$2
-  echo "== $name: $("$DPTRAIN" inspect ${name}_train.h5 | grep "CSR group" | sed 's/^ *//')"
+# train_dptrain NAME TAG EPOCHS [train options]: softmax + AdaGrad on 2 ranks, one summary line.
+train_dptrain() {
+  local name=$1 tag=$2 epochs=$3
+  shift 3
   /usr/bin/time -v mpirun -np 2 --bind-to none "$DPTRAIN" train --data ${name}_train.h5 --val ${name}_test.h5 \
-    --model softmax --optimizer adagrad --lr "$lr" --weight-decay 1e-4 --epochs "$EPOCHS" --batch 256 --progress off \
-    --metrics $name.jsonl 2>$name.time | tail -n 1
-  "$PYTHON" - $name.jsonl <<'PY'
+    --model softmax --optimizer adagrad --epochs "$epochs" --progress off --metrics $name$tag.jsonl "$@" \
+    2>$name$tag.time | tail -n 1
+  "$PYTHON" - $name$tag.jsonl "$*" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 train = [r["epoch_s"] - r["val_s"] for r in rows[1:]] or [rows[0]["epoch_s"] - rows[0]["val_s"]]
 last = rows[-1]
-print(f"dptrain softmax+adagrad, 2 ranks: test accuracy {last['val_accuracy']:.4f} after {len(rows)} epochs, "
-      f"epoch {sum(train) / len(train):.3f} s (min {min(train):.3f}; epochs 2.. without validation), "
+print(f"dptrain softmax+adagrad, 2 ranks ({sys.argv[2]}): test accuracy {last['val_accuracy']:.4f} after {len(rows)} "
+      f"epochs, epoch {sum(train) / len(train):.3f} s (min {min(train):.3f}; epochs 2.. without validation), "
       f"peak RSS per rank {max(r['peak_rss_mb'] for r in rows):.0f} MB, gradient bytes per step "
       f"{last['exchange_bytes_per_step'] / 1e6:.2f} MB vs {last['dense_exchange_bytes_per_step'] / 1e6:.1f} MB dense "
       f"({last['sparse_exchange_steps']} of the epoch's steps sparse)")
 PY
+}
+
+# run_set NAME LR: dptrain on 2 ranks (the side-by-side settings), then the peers.
+run_set() {
+  local name=$1 lr=$2
+  echo "== $name: $("$DPTRAIN" inspect ${name}_train.h5 | grep "CSR group" | sed 's/^ *//')"
+  train_dptrain $name "" "$EPOCHS" --lr "$lr" --weight-decay 1e-4 --batch 256
   "$PYTHON" "$root/scripts/bench_sparse_peers.py" ${name}_train.h5 ${name}_test.h5 "$OUT" "$EPOCHS"
 }
 
@@ -51,5 +58,7 @@ if [ "$phase" = prepare ] || [ "$phase" = all ]; then prepare; fi
 if [ "$phase" = run ] || [ "$phase" = all ]; then
   echo "dptrain $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
   run_set zipf 0.2
+  # The most accurate setting of a sweep on 1 rank (BENCHMARKS.md): larger batches, cosine decay.
+  train_dptrain zipf _best 10 --lr 1.0 --weight-decay 5e-5 --batch 2048 --lr-schedule cosine
   run_set man 0.2
 fi

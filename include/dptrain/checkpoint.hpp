@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dptrain/model.hpp"
+#include "dptrain/text_features.hpp"
 
 namespace dptrain {
 
@@ -45,6 +46,9 @@ struct Checkpoint {
   // --early-stopping's state (attributes early_stopping*, dataset /early_stopping/best_params).
   std::vector<std::string> column_names, class_names;
   std::optional<EarlyStoppingState> early_stopping;
+  // The training data's text settings (convert --from text), as attributes of the file's root
+  // (text_features.hpp): predict --stdin then featurises raw text lines as the data was.
+  std::optional<TextFeatureOptions> text;
 };
 
 // Writes to a temporary file in the same folder, fsyncs it and renames it into place.

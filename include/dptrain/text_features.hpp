@@ -8,6 +8,7 @@
 // The settings are stored as attributes of the CSR group, so a model trained on the file
 // can featurise new text exactly as its training data was.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,6 +25,8 @@ struct TextFeatureOptions {
   std::string tf = "log";  // log: log(1 + count) | raw: count
   std::string norm = "l2"; // l2 | none
   std::int64_t columns() const { return std::int64_t{1} << hash_bits; }
+  bool operator==(const TextFeatureOptions&) const = default;
+  std::string describe() const;  // e.g. "ngrams=2 hash-bits=20 tf=log norm=l2"
 };
 
 // Throws ConfigError naming the option when a setting is out of range.
@@ -51,5 +54,12 @@ class TextFeaturizer {
 // DataError when the group was not written by the text converter.
 void write_text_settings(H5Writer& writer, const std::string& group, const TextFeatureOptions& options);
 TextFeatureOptions read_text_settings(const H5Reader& file, const std::string& group);
+bool has_text_settings(const H5Reader& file, const std::string& group);
+
+// The text settings of training data: those of `group` in every file when all carry the same
+// settings, nothing otherwise (not converted from text, or from differently featurised text).
+// The trainer stores them in its checkpoints, so that predict --stdin takes raw text lines.
+std::optional<TextFeatureOptions> common_text_settings(const std::vector<std::string>& files,
+                                                       const std::string& group);
 
 }  // namespace dptrain

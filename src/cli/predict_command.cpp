@@ -32,6 +32,8 @@ int run_stream(MpiCommunicator& comm, const PredictCommandOptions& c) {
     StreamOptions stream = c.stream;
     if (!c.text_data.empty())
       stream.text = read_text_settings(H5Reader(c.text_data), c.predict.data.features_name);
+    else if (model.text)
+      stream.text = model.text;  // trained on text: lines are raw text
     predict_stream(model.spec, model.params, STDIN_FILENO, std::cout, stream);
   });
   return 0;
@@ -82,14 +84,15 @@ void add_predict_command(CLI::App& app, Runner& run) {
                   "MiB of data a rank reads at a time (caps --block-rows); 0: half the node's RAM / ranks on it")
       ->capture_default_str();
   auto* stdin_flag = cmd->add_flag("--stdin", c->stdin_mode,
-                                   "Read CSV feature rows from standard input and write one "
-                                   "prediction line per row to standard output (one process)");
+                                   "Read CSV feature rows (raw text lines for a model trained on convert --from text "
+                                   "data) from standard input and write one prediction line per row to standard "
+                                   "output (one process)");
   cmd->add_option("--batch-lines", c->stream.batch_lines,
                   "--stdin: score at most this many available lines together")
       ->capture_default_str();
   auto* text = cmd->add_option("--text", c->text_data,
                                "--stdin: lines are raw text (or label<TAB>text), featurised as convert --from text "
-                               "did for this file (the training data)");
+                               "did for this file (the training data); not needed for models that store the settings");
   cmd->add_option("--stall-timeout", c->stall_timeout,
                   "Seconds to wait for a rank in a collective or transfer before aborting the "
                   "job (0: forever)")

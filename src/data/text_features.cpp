@@ -93,3 +93,28 @@ TextFeatureOptions read_text_settings(const H5Reader& file, const std::string& g
 }
 
 }  // namespace dptrain
+
+namespace dptrain {
+
+std::string TextFeatureOptions::describe() const {
+  return "ngrams=" + std::to_string(ngrams) + " hash-bits=" + std::to_string(hash_bits) + " tf=" + tf + " norm=" + norm;
+}
+
+bool has_text_settings(const H5Reader& file, const std::string& group) {
+  return file.has_attribute(group, "text-hash-bits");
+}
+
+std::optional<TextFeatureOptions> common_text_settings(const std::vector<std::string>& files,
+                                                       const std::string& group) {
+  std::optional<TextFeatureOptions> common;
+  for (const std::string& path : files) {
+    const H5Reader file(path);
+    if (!has_text_settings(file, group)) return std::nullopt;
+    const TextFeatureOptions mine = read_text_settings(file, group);
+    if (common && !(*common == mine)) return std::nullopt;
+    common = mine;
+  }
+  return common;
+}
+
+}  // namespace dptrain

@@ -81,6 +81,7 @@ std::uint64_t checksum(const Checkpoint& c, std::int64_t format_version) {
   for (const std::string& text : {c.spec.name, to_string(c.spec.activation), to_string(c.spec.loss),
                                   c.optimizer, c.config})
     fnv1a_text(h, text);
+  if (c.text) fnv1a_text(h, "text " + c.text->describe());  // only when present: older files keep their sums
   return h;
 }
 
@@ -108,6 +109,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     w.set_attribute("/", "config", c.config);
     if (!c.data_order.empty()) w.set_attribute("/", "data_order", c.data_order);
     save_checkpoint_extras(w, c);
+    if (c.text) write_text_settings(w, "/", *c.text);
     const std::uint64_t sum = checksum(c, kCheckpointFormatVersion);
     w.set_attribute_u64("/", "checksum", sum);  // files before December 2026: the same bits as int64
   });
@@ -154,6 +156,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.config = r.attribute_string("/", "config");
     if (r.has_attribute("/", "data_order")) c.data_order = r.attribute_string("/", "data_order");
     load_checkpoint_extras(r, c);
+    if (has_text_settings(r, "/")) c.text = read_text_settings(r, "/");
     if (!r.has_attribute("/", "checksum")) throw CheckpointError(path + ": no 'checksum' attribute");
     const std::uint64_t stored = r.attribute_u64("/", "checksum");
     if (stored != checksum(c, version))

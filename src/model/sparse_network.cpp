@@ -6,6 +6,7 @@
 #include "dptrain/error.hpp"
 #include "dptrain/sparse_model.hpp"
 #include "model/network_detail.hpp"
+#include "util/prefetch.hpp"
 
 namespace dptrain {
 namespace {
@@ -13,9 +14,9 @@ namespace {
 using detail::Mat;
 using detail::Vec;
 
-// Entries ahead whose weight column is fetched early: columns are scattered over the
-// parameters, and their cache misses dominate the sparse product.
-constexpr std::int64_t kAhead = 8;
+// Entries ahead whose weight column (forward) or gradient column (backward) is fetched early:
+// columns are scattered over the parameters, and their cache misses dominate the sparse product.
+constexpr std::int64_t kAhead = 16;
 
 template <class T>
 void check_rows(std::int64_t rows, const Workspace<T>& ws) {
@@ -36,7 +37,7 @@ void run_sparse_layers(const ModelSpec& spec, const T* params, const CsrView& x,
   for (std::int64_t j = 0; j < rows; ++j) {
     T* zj = z.data() + j * out;
     for (std::int64_t k = x.indptr[j]; k < x.indptr[j + 1]; ++k) {
-      if (k + kAhead < x.indptr[x.rows]) __builtin_prefetch(params + static_cast<std::int64_t>(x.indices[k + kAhead]) * out);
+      if (k + kAhead < x.indptr[x.rows]) prefetch_run(params + static_cast<std::int64_t>(x.indices[k + kAhead]) * out, out);
       const T v = static_cast<T>(x.values[k]);
       const T* w = params + static_cast<std::int64_t>(x.indices[k]) * out;
       for (std::int64_t o = 0; o < out; ++o) zj[o] += v * w[o];
@@ -90,8 +91,9 @@ BatchStats sparse_forward_backward(const ModelSpec& spec, const T* params, const
   for (std::int64_t j = 0; j < rows; ++j) {
     const T* dj = delta.data() + j * out;
     for (std::int64_t k = x.indptr[j]; k < x.indptr[j + 1]; ++k) {
+      if (k + kAhead < x.indptr[x.rows]) prefetch_run<true>(grad0 + static_cast<std::int64_t>(slot[k + kAhead]) * out, out);
       const T v = static_cast<T>(x.values[k]);
-      T* g = grad0 + static_cast<std::int64_t>(slot[x.indices[k]]) * out;
+      T* g = grad0 + static_cast<std::int64_t>(slot[k]) * out;
       for (std::int64_t o = 0; o < out; ++o) g[o] += v * dj[o];
     }
   }

@@ -3,11 +3,12 @@
 // rare feature keeps a large step. With a compact gradient only the rows present are
 // updated (lazy): exact without weight decay, since a zero gradient changes neither acc nor p;
 // with --weight-decay the decay of a row is applied only at the steps that touch it.
-#include <Eigen/Core>
-
+#include <algorithm>
 #include <cmath>
 
 #include "optim/sparse_update.hpp"
+#include "util/huge_pages.hpp"
+#include "util/prefetch.hpp"
 
 namespace dptrain {
 namespace {
@@ -15,7 +16,9 @@ namespace {
 class Adagrad final : public Optimizer {
  public:
   Adagrad(std::size_t n, const OptimizerOptions& o)
-      : acc_(n, 0.0f), eps_(static_cast<float>(o.eps)), wd_(static_cast<float>(o.weight_decay)) {}
+      : acc_(n, 0.0f), eps_(static_cast<float>(o.eps)), wd_(static_cast<float>(o.weight_decay)) {
+    use_huge_pages(acc_.data(), acc_.size() * sizeof(float));  // read at scattered columns (step_sparse)
+  }
   void step(std::span<float> p, std::span<float> g, double lr, float scale) override {
     const float a = static_cast<float>(lr);
     for (std::size_t i = 0; i < p.size(); ++i) update(p, i, g[i], a, scale);
@@ -25,20 +28,30 @@ class Adagrad final : public Optimizer {
                    std::span<const float> g, double lr, float scale) override {
     const float a = static_cast<float>(lr);
     const auto w = static_cast<std::size_t>(width);
-    // Each column's `width` parameters are contiguous: update them as one short vector.
-    // The columns are scattered over the parameters: fetch a few columns ahead (each update is
-    // a couple of cache misses otherwise, and they dominate the step on hashed text).
-    constexpr std::size_t kAhead = 8;
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      if (i + kAhead < columns.size()) {
-        const std::size_t next = static_cast<std::size_t>(columns[i + kAhead]) * w;
-        for (std::size_t b = 0; b < w; b += 16) {  // 16 floats: one cache line
-          __builtin_prefetch(p.data() + next + b, 1);
-          __builtin_prefetch(acc_.data() + next + b, 1);
+    // A column's `width` parameters are contiguous but short (one per class), and the columns
+    // are scattered over the parameters. Blocks of columns are copied into contiguous buffers,
+    // updated there as one long vector (vectorised sqrt and division; a 6-value run is not),
+    // and copied back while their cache lines are still near. The columns ahead are fetched
+    // early: their cache misses dominate the step on hashed text.
+    constexpr std::size_t kBlock = 256, kAhead = 16;
+    block_p_.resize(kBlock * w);
+    block_acc_.resize(kBlock * w);
+    for (std::size_t first = 0; first < columns.size(); first += kBlock) {
+      const std::size_t n = std::min(kBlock, columns.size() - first);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (first + i + kAhead < columns.size()) {
+          const std::size_t next = static_cast<std::size_t>(columns[first + i + kAhead]) * w;
+          prefetch_run<true>(p.data() + next, w);
+          prefetch_run<true>(acc_.data() + next, w);
         }
+        const std::size_t at = static_cast<std::size_t>(columns[first + i]) * w;
+        for (std::size_t o = 0; o < w; ++o) block_p_[i * w + o] = p[at + o], block_acc_[i * w + o] = acc_[at + o];
       }
-      update_run(p.data() + static_cast<std::size_t>(columns[i]) * w, acc_.data() + static_cast<std::size_t>(columns[i]) * w,
-                 g.data() + i * w, w, a, scale);
+      update_run(block_p_.data(), block_acc_.data(), g.data() + first * w, n * w, a, scale);
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t at = static_cast<std::size_t>(columns[first + i]) * w;
+        for (std::size_t o = 0; o < w; ++o) p[at + o] = block_p_[i * w + o], acc_[at + o] = block_acc_[i * w + o];
+      }
     }
     const std::size_t head = columns.size() * w, tail = g.size() - head;
     update_run(p.data() + p.size() - tail, acc_.data() + p.size() - tail, g.data() + head, tail, a, scale);
@@ -52,15 +65,19 @@ class Adagrad final : public Optimizer {
     acc_[i] += gi * gi;
     p[i] -= lr * gi / (std::sqrt(acc_[i]) + eps_);
   }
-  // update() on n contiguous parameters, vectorised by Eigen (sqrt included).
+  // update() on n contiguous parameters. A plain loop, vectorised by the compiler: every value
+  // is computed by the same operations (contractions included) whether it falls in the
+  // vectorised body or the remainder, so a column's result does not depend on where in a block
+  // it lies (Eigen's packet and scalar paths round differently: that broke --deterministic).
   void update_run(float* p, float* acc, const float* g, std::size_t n, float lr, float scale) {
-    const auto size = static_cast<Eigen::Index>(n);
-    Eigen::Map<Eigen::ArrayXf> P(p, size), A(acc, size);
-    Eigen::Map<const Eigen::ArrayXf> G(g, size);
-    A += (G * scale + wd_ * P).square();
-    P -= lr * (G * scale + wd_ * P) / (A.sqrt() + eps_);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float gi = g[i] * scale + wd_ * p[i];
+      acc[i] += gi * gi;
+      p[i] -= lr * gi / (std::sqrt(acc[i]) + eps_);
+    }
   }
   std::vector<float> acc_;
+  std::vector<float> block_p_, block_acc_;  // step_sparse's block of columns
   float eps_, wd_;
 };
 

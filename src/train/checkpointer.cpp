@@ -30,6 +30,7 @@ Checkpoint Checkpointer::snapshot(std::int64_t completed_epochs, std::int64_t ep
   c.data_rows = state_.rows;
   c.global_batch = state_.global_batch;
   c.data_order = state_.data_order;
+  c.text = state_.text;
   c.config = config_.options.config_text;
   c.column_names = state_.column_names;
   c.class_names = state_.class_names;

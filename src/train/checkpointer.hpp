@@ -30,6 +30,7 @@ struct TrainingState {
   std::string data_order;        // "stratified" or "block/W": what the cursor's steps are
   std::vector<std::string> column_names, class_names;  // of the training data, when they fit the model
   std::optional<EarlyStoppingState> early_stopping;     // --early-stopping / --keep-best (early_stopping.hpp)
+  std::optional<TextFeatureOptions> text;  // the training data's text settings, kept in checkpoints
 };
 
 // Where training starts: epoch (1-based) and completed steps of it.

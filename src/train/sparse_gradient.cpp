@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "parallel_gradient.hpp"
@@ -13,7 +14,8 @@ SparseGradient::SparseGradient(const ModelSpec& spec, int threads, std::int64_t 
     : spec_(spec),
       threads_(threads),
       tail_(sparse_tail_size(spec)),
-      slot_(static_cast<std::size_t>(spec.inputs()), -1),
+      bits_(static_cast<std::size_t>((spec.inputs() + 63) / 64), 0),
+      bits_before_(bits_.size()),
       sums_(threads),
       fixed_(threads),
       stats_(threads) {
@@ -22,17 +24,27 @@ SparseGradient::SparseGradient(const ModelSpec& spec, int threads, std::int64_t 
 }
 
 void SparseGradient::find_columns(const CsrView& x) {
-  for (const std::int32_t c : columns_) slot_[static_cast<std::size_t>(c)] = -1;
-  columns_.clear();
-  for (std::int64_t k = x.indptr[0]; k < x.indptr[x.rows]; ++k) {
-    const std::int32_t c = x.indices[k];
-    if (slot_[static_cast<std::size_t>(c)] >= 0) continue;
-    slot_[static_cast<std::size_t>(c)] = 0;
-    columns_.push_back(c);
+  const std::int64_t begin = x.indptr[0], end = x.indptr[x.rows];
+  for (std::int64_t k = begin; k < end; ++k) {
+    const auto c = static_cast<std::uint32_t>(x.indices[k]);
+    bits_[c >> 6] |= std::uint64_t{1} << (c & 63);
   }
-  std::sort(columns_.begin(), columns_.end());
-  for (std::size_t i = 0; i < columns_.size(); ++i)
-    slot_[static_cast<std::size_t>(columns_[i])] = static_cast<std::int32_t>(i);
+  // The set bits in order are the sorted, distinct columns.
+  columns_.clear();
+  std::int32_t before = 0;
+  for (std::size_t w = 0; w < bits_.size(); ++w) {
+    bits_before_[w] = before;
+    for (std::uint64_t b = bits_[w]; b != 0; b &= b - 1)
+      columns_.push_back(static_cast<std::int32_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(b))));
+    before += std::popcount(bits_[w]);
+  }
+  entry_slot_.resize(static_cast<std::size_t>(end));
+  for (std::int64_t k = begin; k < end; ++k) {
+    const auto c = static_cast<std::uint32_t>(x.indices[k]);
+    const std::uint64_t below = (std::uint64_t{1} << (c & 63)) - 1;
+    entry_slot_[static_cast<std::size_t>(k)] = bits_before_[c >> 6] + std::popcount(bits_[c >> 6] & below);
+  }
+  for (const std::int32_t c : columns_) bits_[static_cast<std::size_t>(c) >> 6] = 0;
 }
 
 BatchStats SparseGradient::compute(const float* params, const CsrView& x, const float* y) {
@@ -48,7 +60,7 @@ BatchStats SparseGradient::compute(const float* params, const CsrView& x, const 
     std::fill(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(head), 0.0f);
     const std::int64_t lo = x.rows * t / nt, hi = x.rows * (t + 1) / nt;
     stats_[static_cast<std::size_t>(t)] = sparse_forward_backward(
-        spec_, params, x.slice(lo, hi), y + lo * k, slot_.data(), g.data(), g.data() + head, workspaces_[t]);
+        spec_, params, x.slice(lo, hi), y + lo * k, entry_slot_.data(), g.data(), g.data() + head, workspaces_[t]);
 #pragma omp barrier
 #pragma omp for schedule(static)
     for (std::size_t i = 0; i < n; ++i) {
@@ -87,10 +99,10 @@ BatchStats SparseGradient::compute_fixed(const float* params, const CsrView& x, 
     const std::int64_t lo = x.rows * t / nt, hi = x.rows * (t + 1) / nt;
     for (std::int64_t r = lo; r < hi && !bad[static_cast<std::size_t>(t)]; ++r) {
       const CsrView row = x.slice(r, r + 1);
-      const BatchStats s = sparse_forward_backward(spec_, params, row, y + r * k, slot_.data(), g.data(),
+      const BatchStats s = sparse_forward_backward(spec_, params, row, y + r * k, entry_slot_.data(), g.data(),
                                                    g.data() + head, workspaces_[t]);
       for (std::int64_t e = row.indptr[0]; e < row.indptr[1]; ++e)
-        for (std::int64_t o = 0; o < out; ++o) add(static_cast<std::size_t>(slot_[row.indices[e]] * out + o));
+        for (std::int64_t o = 0; o < out; ++o) add(static_cast<std::size_t>(entry_slot_[static_cast<std::size_t>(e)] * out + o));
       for (std::size_t i = head; i < n; ++i) add(i);
       if (!(std::abs(s.loss) < kLimit)) bad[static_cast<std::size_t>(t)] = 1;
       acc[n] += static_cast<std::int64_t>(s.loss * kOne);

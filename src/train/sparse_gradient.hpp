@@ -34,7 +34,12 @@ class SparseGradient {
   int threads_;
   std::size_t tail_;
   std::vector<Workspace<float>> workspaces_;
-  std::vector<std::int32_t> slot_;  // per input column: its position in columns_, or -1
+  // The batch's columns as a bitmap (one bit per input column, 2^20 columns: 128 KB, so it
+  // stays in cache where a sort of the entries or a table per column would not), then each
+  // entry's slot: the set bits before its column.
+  std::vector<std::uint64_t> bits_;
+  std::vector<std::int32_t> bits_before_;  // per bitmap word: set bits in the words before it
+  std::vector<std::int32_t> entry_slot_;   // per stored entry of the batch: its column's position in columns_
   std::vector<std::int32_t> columns_;
   std::vector<std::vector<float>> sums_;  // per thread: compact values
   std::vector<std::vector<std::int64_t>> fixed_;

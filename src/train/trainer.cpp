@@ -27,6 +27,7 @@
 #include "parallel_gradient.hpp"
 #include "stream_source.hpp"
 #include "training_data.hpp"
+#include "util/huge_pages.hpp"
 
 namespace dptrain {
 namespace {
@@ -105,8 +106,10 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
   state_.column_names = names_if_count(data_.desc.column_names, state_.spec.inputs());
   if (state_.spec.classifier()) state_.class_names = names_if_count(data_.desc.class_names, state_.spec.classes());
   state_.params = initial_parameters(state_.spec, o_.seed);
+  use_huge_pages(state_.params.data(), state_.params.size() * sizeof(float));
   state_.optimizer = make_optimizer(o_.optimizer, state_.params.size());
   state_.seed = o_.seed;
+  if (data_.desc.sparse) run_agreed(comm_, [&] { state_.text = common_text_settings(o_.data.files, o_.data.features_name); });
   // desc.rows unless rows are left out; the block order walks dropped rows (passing over them).
   state_.rows = block_order() ? data_.selection.sequence_rows() : data_.selection.training_rows();
   global_batch_ = std::min<std::int64_t>(o_.batch, state_.rows);

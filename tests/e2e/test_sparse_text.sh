@@ -1,7 +1,7 @@
 # Raw text end to end: label<TAB>text lines (class names) -> convert --from text (hashed
 # unigrams+bigrams into 2^20 CSR columns, settings stored as attributes) -> softmax + AdaGrad
 # on 2 ranks (and resumed from a checkpoint) -> predict --stdin --text answers raw text lines as
-# predict does the HDF5 rows.
+# predict does the HDF5 rows; the model stores the settings, so predict --stdin alone does too.
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 "$PYTHON" "$SOURCE_DIR/scripts/gen_text.py" docs.txt --docs 2000 --classes 5 --vocab 20000 --seed 4
@@ -41,5 +41,14 @@ a = np.loadtxt('stdin.csv', delimiter=','); b = np.loadtxt('all.csv', delimiter=
 assert (a[:, 0] == b[:, 0]).all() and np.abs(a - b).max() < 1e-5, np.abs(a - b).max()
 " || fail "predict --stdin --text differs from predict on the converted file"
 pass "predict --stdin --text on raw lines equals predict on the converted rows"
+# The model keeps the text settings of its training data: --stdin takes raw text without the data file.
+py "
+import h5py
+a = h5py.File('model.h5').attrs
+assert int(a['text-ngrams'][0]) == 2 and int(a['text-hash-bits'][0]) == 20, dict(a)
+" || fail "the model file does not carry the text settings"
+"$DPTRAIN" predict --model model.h5 --stdin <lines.txt >stdin_model.csv
+cmp -s stdin_model.csv stdin.csv || fail "predict --stdin with the model's own text settings differs from --text docs.h5"
+pass "predict --stdin on raw lines with the settings stored in the model equals --text docs.h5"
 expect_failure text_needs_settings "has no attribute 'text-tokens'; expected a file written by dptrain convert --from text" 1 \
   predict --model model.h5 --stdin --text model.h5 --features-name params

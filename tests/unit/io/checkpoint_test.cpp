@@ -30,6 +30,24 @@ TEST(Checkpoint, RoundTripsModelAndTrainingState) {
   EXPECT_EQ(r.seed, 77u);
   EXPECT_EQ(r.data_rows, 40);
   EXPECT_EQ(r.config, "lr=0.1\n");
+  EXPECT_FALSE(r.text.has_value());
+  fs::remove(path);
+}
+
+TEST(Checkpoint, KeepsTheTrainingDataTextSettings) {
+  const std::string path = (fs::temp_directory_path() / "dptrain-ckpt-text.h5").string();
+  Checkpoint c = sample();
+  c.text = TextFeatureOptions{3, 18, "raw", "none"};
+  save_checkpoint(path, c);
+  const Checkpoint r = load_checkpoint(path);
+  ASSERT_TRUE(r.text.has_value());
+  EXPECT_EQ(*r.text, *c.text);
+  // The settings are part of the checksum: the same model with other settings sums differently.
+  Checkpoint other = c;
+  other.text->ngrams = 2;
+  EXPECT_NE(checksum(other), checksum(c));
+  c.text.reset();
+  EXPECT_NE(checksum(c), checksum(other));
   fs::remove(path);
 }
 

@@ -68,8 +68,10 @@ TEST_P(SparseNetwork, MatchesTheDenseStack) {
   columns.erase(std::unique(columns.begin(), columns.end()), columns.end());
   std::vector<std::int32_t> slot(static_cast<std::size_t>(spec.inputs()), -1);
   for (std::size_t i = 0; i < columns.size(); ++i) slot[static_cast<std::size_t>(columns[i])] = static_cast<std::int32_t>(i);
+  std::vector<std::int32_t> entry_slot;  // each stored entry's column slot
+  for (const std::int32_t c : p.csr.indices) entry_slot.push_back(slot[static_cast<std::size_t>(c)]);
   std::vector<double> grad0(columns.size() * static_cast<std::size_t>(out), 0.0), tail(sparse_tail_size(spec), NAN);
-  const BatchStats sparse = sparse_forward_backward(spec, p.params.data(), p.csr.view(), p.y.data(), slot.data(),
+  const BatchStats sparse = sparse_forward_backward(spec, p.params.data(), p.csr.view(), p.y.data(), entry_slot.data(),
                                                     grad0.data(), tail.data(), ws);
   EXPECT_NEAR(sparse.loss, dense.loss, 1e-10);
   EXPECT_EQ(sparse.correct, dense.correct);
