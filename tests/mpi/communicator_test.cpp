@@ -27,6 +27,26 @@ TEST(MpiCommunicator, LargeReductionsAreSplitIntoPieces) {
   EXPECT_EQ(v.back(), static_cast<float>(comm.size()));
 }
 
+TEST(MpiCommunicator, ReduceScattersAndAllgathersParts) {
+  MpiCommunicator comm(30);
+  const int n = comm.size(), r = comm.rank();
+  const std::size_t len = 1001;  // uneven parts; rank 0's is empty
+  std::vector<std::size_t> parts(n + 1, len);
+  parts[0] = 0;
+  for (int q = 1; q < n; ++q) parts[q] = len * q / n;
+  if (n > 1) parts[1] = 0;
+  std::vector<float> data(len);
+  for (std::size_t i = 0; i < len; ++i) data[i] = static_cast<float>(r * 1000 + i);
+  std::vector<float> part(parts[r + 1] - parts[r]);
+  comm.reduce_scatter_sum(data, part, parts, "test");
+  for (std::size_t i = 0; i < part.size(); ++i)
+    ASSERT_EQ(part[i], 1000.0f * n * (n - 1) / 2 + n * static_cast<float>(parts[r] + i));
+  std::vector<float> all(len, -1.0f);
+  for (std::size_t i = parts[r]; i < parts[r + 1]; ++i) all[i] = static_cast<float>(i) + 0.5f;
+  comm.allgather_parts(all, parts, "test");
+  for (std::size_t i = 0; i < len; ++i) ASSERT_EQ(all[i], static_cast<float>(i) + 0.5f);
+}
+
 TEST(MpiCommunicator, BroadcastsAndGathers) {
   MpiCommunicator comm(30);
   std::string text = comm.rank() == 0 ? "hello from rank 0" : "";
