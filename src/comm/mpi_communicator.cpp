@@ -271,6 +271,9 @@ std::pair<std::vector<int>, std::vector<int>> part_counts(std::span<const std::s
 
 }  // namespace
 
+// One collective each, whatever the size: sending a part as reduces (or broadcasts) to and from
+// its owner in 16 MB pieces, as allreduce_sum does, measured 3-5x slower for an 80 MB gradient
+// here (BENCHMARKS.md, "Sharded update").
 void MpiCommunicator::reduce_scatter_sum(std::span<const float> d, std::span<float> part,
                                          std::span<const std::size_t> parts, const char* phase) {
   const auto [counts, displs] = part_counts(parts, phase);
