@@ -44,8 +44,8 @@ started = time.time()
 load_before = os.getloadavg()
 
 
-def mpirun(ranks, threads, env=()):
-    bind = ["--bind-to", "core"] if threads == 1 else ["--bind-to", "none"]
+def mpirun(ranks, threads, env=(), bind_none=False):
+    bind = ["--bind-to", "core"] if threads == 1 and not bind_none else ["--bind-to", "none"]
     extra = []
     for e in env:
         extra += ["-x", e]
@@ -65,10 +65,10 @@ def best(rows, key="samples_per_s"):
     return max(r[key] for r in use)
 
 
-def run_dptrain(label, ranks, threads, model=MLP, extra=(), env=(), data=None, epochs=None, lr="0.05"):
+def run_dptrain(label, ranks, threads, model=MLP, extra=(), env=(), data=None, epochs=None, lr="0.05", bind_none=False):
     metrics = os.path.join(work, f"{label}.jsonl")
     data = data or train
-    cmd = mpirun(ranks, threads, env) + [dptrain, "train", "--data", data, "--model", model, "--threads", str(threads),
+    cmd = mpirun(ranks, threads, env, bind_none) + [dptrain, "train", "--data", data, "--model", model, "--threads", str(threads),
                                          "--progress", "off", "--metrics", metrics,
                                          "--epochs", str(epochs or args.epochs), "--batch", str(args.batch),
                                          "--lr", lr, "--optimizer", "momentum"] + list(extra)
@@ -153,6 +153,8 @@ plan = [
     ("pytorch-1x1", lambda: run_torch("pytorch-1x1", 1, 1)),
     ("pytorch-2x1", lambda: run_torch("pytorch-2x1", 2, 1)),
     ("dptrain-2x1-overlap-off", lambda: run_dptrain("dptrain-2x1-overlap-off", 2, 1, extra=["--overlap", "off"])),
+    ("dptrain-2x1-shard-update", lambda: run_dptrain("dptrain-2x1-shard-update", 2, 1,
+                                                     extra=["--shard-update", "on"])),
     ("dptrain-2x1-deterministic", lambda: run_dptrain("dptrain-2x1-deterministic", 2, 1, extra=["--deterministic"])),
     ("softmax-1x1", lambda: run_dptrain("softmax-1x1", 1, 1, model=SOFTMAX)),
     ("softmax-2x1", lambda: run_dptrain("softmax-2x1", 2, 1, model=SOFTMAX)),
@@ -164,11 +166,18 @@ plan = [
                                                     "MALLOC_TRIM_THRESHOLD_=4294967295"])),
     ("wide-2x1-glibc-defaults", lambda: run_dptrain("wide-2x1-glibc-defaults", 2, 1, model=WIDE, data=wide,
                                                     epochs=3, lr="0.005", env=["DPTRAIN_SYSTEM_MALLOC=1"])),
+    ("wide-2x1-shard-update", lambda: run_dptrain("wide-2x1-shard-update", 2, 1, model=WIDE, data=wide, epochs=3,
+                                                  lr="0.005", extra=["--shard-update", "on"])),
     ("wide-1x1", lambda: run_dptrain("wide-1x1", 1, 1, model=WIDE, data=wide, epochs=3, lr="0.005")),
 ]
 loaded_plan = [
     ("loaded-1x1", lambda: run_dptrain("loaded-1x1", 1, 1)),
     ("loaded-2x1", lambda: run_dptrain("loaded-2x1", 2, 1)),
+    ("loaded-2x1-bind-none", lambda: run_dptrain("loaded-2x1-bind-none", 2, 1, bind_none=True)),
+    ("loaded-2x1-spin-only", lambda: run_dptrain("loaded-2x1-spin-only", 2, 1, env=["DPTRAIN_WAIT_SPIN_US=1000000000"])),
+    ("loaded-2x1-yield-at-once", lambda: run_dptrain("loaded-2x1-yield-at-once", 2, 1, env=["DPTRAIN_WAIT_SPIN_US=0"])),
+    ("loaded-2x1-bind-none-yield-at-once", lambda: run_dptrain("loaded-2x1-bind-none-yield-at-once", 2, 1,
+                                                               env=["DPTRAIN_WAIT_SPIN_US=0"], bind_none=True)),
     ("loaded-1x2", lambda: run_dptrain("loaded-1x2", 1, 2)),
     ("loaded-1x2-gomp-default-spin", lambda: run_dptrain("loaded-1x2-gomp-default-spin", 1, 2,
                                                          env=["GOMP_SPINCOUNT=300000"])),
@@ -259,6 +268,8 @@ lines = [
     f"| mlp:4096,4096 2x1: default environment within 10% of tuned malloc | {wide_default_vs_tuned:.2f} "
     f"(glibc's own defaults: {wide_glibc_vs_tuned:.2f}) | {verdict(wide_default_vs_tuned >= 0.9)} |",
     f"| mlp:4096,4096 scaling 1x1 -> 2x1 >= 0.9 | {wide_scaling:.2f} | {verdict(wide_scaling >= 0.9)} |",
+    f"| (not a target) --shard-update on, 2x1 / default | mlp:256,128: {sps('dptrain-2x1-shard-update') / sps('dptrain-2x1'):.2f}; "
+    f"mlp:4096,4096: {sps('wide-2x1-shard-update') / sps('wide-2x1'):.2f} | - |",
     f"| --deterministic <= 2x the normal step (goal 1.5x), mlp:256,128 2x1 | {det_mlp:.2f}x (one rank's step in-process: "
     f"{step_mlp['deterministic_ratio']:.2f}x) | {verdict(det_mlp <= 2)} |",
     f"| --deterministic <= 2x, softmax 2x1 | {det_soft:.2f}x (in-process: {step_soft['deterministic_ratio']:.2f}x) | "
@@ -284,7 +295,10 @@ for r in results:
                  f"{cf} | {a} | {rss} |")
 lines += ["", "One busy competing process (`yes > /dev/null`), same commands:", "",
           "| run | samples/s without it | with it | with / without |", "|---|---:|---:|---:|"]
-for quiet, loaded in (("dptrain-1x1", "loaded-1x1"), ("dptrain-2x1", "loaded-2x1"), ("dptrain-1x2", "loaded-1x2"),
+for quiet, loaded in (("dptrain-1x1", "loaded-1x1"), ("dptrain-2x1", "loaded-2x1"),
+                      ("dptrain-2x1", "loaded-2x1-bind-none"), ("dptrain-2x1", "loaded-2x1-spin-only"),
+                      ("dptrain-2x1", "loaded-2x1-yield-at-once"), ("dptrain-2x1", "loaded-2x1-bind-none-yield-at-once"),
+                      ("dptrain-1x2", "loaded-1x2"),
                       ("dptrain-1x2", "loaded-1x2-gomp-default-spin"), ("pytorch-2x1", "loaded-2x1-pytorch")):
     lines.append(f"| {loaded} | {sps(quiet):,.0f} | {sps(loaded):,.0f} | {sps(loaded) / sps(quiet):.2f} |")
 lines += ["", "Commands:", ""] + [f"- {r['label']}: `{r['command']}`" for r in results]

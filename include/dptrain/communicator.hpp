@@ -34,6 +34,14 @@ class Communicator {
   virtual void start_allreduce_sum(std::span<float> data, const char* phase) = 0;
   virtual void progress() {}
   virtual void finish_pending() = 0;
+  // The sharded update (--shard-update): `parts` (size() + 1 offsets) cuts a buffer into one
+  // consecutive part per rank, rank r's being [parts[r], parts[r + 1]).
+  // reduce_scatter_sum: `part` (this rank's part's length) receives the sum over ranks of this
+  // rank's part of `data`. allgather_parts: every rank's part of `data` is replaced by that
+  // rank's own. The defaults use allreduce_sum (exact: the other ranks add zeros).
+  virtual void reduce_scatter_sum(std::span<const float> data, std::span<float> part,
+                                  std::span<const std::size_t> parts, const char* phase);
+  virtual void allgather_parts(std::span<float> data, std::span<const std::size_t> parts, const char* phase);
   virtual void broadcast(std::span<float> data, int root) = 0;
   virtual void broadcast(std::string& text, int root) = 0;
   // Every rank receives every rank's string, in rank order.

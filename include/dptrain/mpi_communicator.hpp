@@ -34,6 +34,9 @@ class MpiCommunicator : public Communicator {
   void start_allreduce_sum(std::span<float> data, const char* phase) override;
   void progress() override;
   void finish_pending() override;
+  void reduce_scatter_sum(std::span<const float> data, std::span<float> part, std::span<const std::size_t> parts,
+                          const char* phase) override;
+  void allgather_parts(std::span<float> data, std::span<const std::size_t> parts, const char* phase) override;
   void broadcast(std::span<float> data, int root) override;
   void broadcast(std::string& text, int root) override;
   std::vector<std::string> allgather(const std::string& text) override;

@@ -24,7 +24,14 @@ class Optimizer {
   virtual ~Optimizer() = default;
   // params -= update(grad * scale, lr). The scale (1 / rows, gradient clipping) is applied
   // as the gradient is read, in the same pass as the update; `grad` is left unchanged.
-  virtual void step(std::span<float> params, std::span<float> grad, double lr, float scale = 1.0f) = 0;
+  void step(std::span<float> params, std::span<float> grad, double lr, float scale = 1.0f) {
+    step_part(params, grad, 0, lr, scale);
+  }
+  // The same for the parameters [offset, offset + params.size()) only: `params` and `grad` are
+  // that part, the state is indexed from `offset` (--shard-update: each rank updates its own
+  // part of the parameters; the state outside it goes stale until gathered).
+  virtual void step_part(std::span<float> params, std::span<float> grad, std::size_t offset, double lr,
+                         float scale) = 0;
   // The same with a compact gradient (CSR input): `columns` of the first layer, `width`
   // parameters each (column c is params[c * width, (c + 1) * width)), then the parameters'
   // tail (the last values.size() - columns.size() * width parameters); every other gradient
@@ -47,6 +54,8 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, std::
 // returns the factor to pass to Optimizer::step instead of `scale` so that the L2 norm of the
 // gradient used is at most max_norm (max_norm <= 0: no clipping, returns `scale`).
 double clipped_scale(std::span<const float> grad, double scale, double max_norm);
+// The same when the gradient's L2 norm (before `scale`) is known.
+double clipped_scale(double norm, double scale, double max_norm);
 
 struct ScheduleOptions {
   std::string name = "constant";  // constant | step | cosine

@@ -133,6 +133,10 @@ void add_train_command(CLI::App& app, Runner& run) {
                   "on: start each gradient bucket's allreduce as soon as backprop finishes it (models "
                   "of 65536+ parameters); off: one allreduce after backprop")
       ->capture_default_str();
+  par->add_option("--shard-update", o.shard_update,
+                  "auto | on | off: reduce-scatter the gradient, each rank updates its part of the parameters and "
+                  "optimizer state, allgather the parameters (ZeRO-1; auto: off, it lost on 2 shared cores: BENCHMARKS.md)")
+      ->capture_default_str();
   par->add_flag("--deterministic", o.deterministic,
                 "Bitwise-identical results for any ranks x threads (fixed-point sums of fixed row blocks; slower)");
   par->add_option("--sparse-exchange", o.sparse_exchange,

@@ -85,6 +85,27 @@ class LocalCommunicator final : public Communicator {
   void allreduce_max(std::span<double> d, const char*) override {
     reduce(d, [](double a, double b) { return std::max(a, b); });
   }
+  // Each rank sums its own part over the ranks, in rank order (as reduce() does).
+  void reduce_scatter_sum(std::span<const float> d, std::span<float> part, std::span<const std::size_t> parts,
+                          const char*) override {
+    publish(d.data());
+    for (std::size_t i = 0; i < part.size(); ++i) {
+      const std::size_t at = parts[rank_] + i;
+      float acc = static_cast<const float*>(shared_->slots[0])[at];
+      for (int r = 1; r < shared_->size; ++r) acc += static_cast<const float*>(shared_->slots[r])[at];
+      part[i] = acc;
+    }
+    shared_->wait();
+  }
+  void allgather_parts(std::span<float> d, std::span<const std::size_t> parts, const char*) override {
+    publish(d.data());
+    for (int r = 0; r < shared_->size; ++r) {
+      if (r == rank_) continue;
+      const auto* src = static_cast<const float*>(shared_->slots[r]);
+      std::copy(src + parts[r], src + parts[r + 1], d.begin() + static_cast<std::ptrdiff_t>(parts[r]));
+    }
+    shared_->wait();
+  }
   void broadcast(std::span<float> d, int root) override {
     publish(d.data());
     if (rank_ != root) {

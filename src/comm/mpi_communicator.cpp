@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -67,6 +68,12 @@ struct MpiCommunicator::Impl {
   int rank = 0;
   int size = 1;
   double stall_timeout_s = 300.0;
+  // How long a wait spins before it yields: 50 us, or DPTRAIN_WAIT_SPIN_US (for measuring
+  // waits on shared cores: 0 yields at once, a huge value spins only; BENCHMARKS.md).
+  double spin_s = [] {
+    const char* us = std::getenv("DPTRAIN_WAIT_SPIN_US");
+    return us ? std::max(0.0, std::atof(us)) * 1e-6 : 50e-6;
+  }();
   std::vector<MPI_Request> pending;
   std::vector<const char*> pending_phases;
   std::vector<std::string> hosts;  // every rank's host (MPI_Get_processor_name), in rank order
@@ -104,7 +111,8 @@ struct MpiCommunicator::Impl {
   // that is running arrives within that), then yield the core between polls, and past
   // kYieldSeconds sleep between polls, doubling the sleep up to kMaxSleepSeconds.
   void wait(MPI_Request& request, const char* phase, MPI_Status* status = MPI_STATUS_IGNORE) {
-    constexpr double kSpinSeconds = 50e-6, kYieldSeconds = 1e-3, kMaxSleepSeconds = 250e-6;
+    const double kSpinSeconds = spin_s, kYieldSeconds = std::max(1e-3, spin_s);
+    constexpr double kMaxSleepSeconds = 250e-6;
     int done = 0;
     check(MPI_Test(&request, &done, status), "MPI_Test");
     if (done) return;
@@ -115,8 +123,8 @@ struct MpiCommunicator::Impl {
       if (done) return;
       if (polls % 32 != 0) continue;  // the clock costs more than a poll
       const double waited = now_seconds() - start;
-      if (waited < kSpinSeconds) continue;
       if (stall_timeout_s > 0 && waited > stall_timeout_s) report_stall_and_abort(phase, waited);
+      if (waited < kSpinSeconds) continue;
       if (waited < kYieldSeconds) {
         std::this_thread::yield();
       } else {
@@ -244,6 +252,44 @@ void MpiCommunicator::finish_pending() {
     if (impl_->pending[i] != MPI_REQUEST_NULL) impl_->wait(impl_->pending[i], impl_->pending_phases[i]);
   impl_->pending.clear();
   impl_->pending_phases.clear();
+}
+
+namespace {
+
+// MPI counts and displacements of the parts (int: a part beyond 2^31 values is refused).
+std::pair<std::vector<int>, std::vector<int>> part_counts(std::span<const std::size_t> parts, const char* phase) {
+  std::vector<int> counts, displs;
+  for (std::size_t r = 0; r + 1 < parts.size(); ++r) {
+    if (parts[r + 1] > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw CommunicationError(std::string(phase) + ": a buffer of " + std::to_string(parts.back()) +
+                               " values is beyond one MPI message");
+    counts.push_back(static_cast<int>(parts[r + 1] - parts[r]));
+    displs.push_back(static_cast<int>(parts[r]));
+  }
+  return {counts, displs};
+}
+
+}  // namespace
+
+// One collective each, whatever the size: sending a part as reduces (or broadcasts) to and from
+// its owner in 16 MB pieces, as allreduce_sum does, measured 3-5x slower for an 80 MB gradient
+// here (BENCHMARKS.md, "Sharded update").
+void MpiCommunicator::reduce_scatter_sum(std::span<const float> d, std::span<float> part,
+                                         std::span<const std::size_t> parts, const char* phase) {
+  const auto [counts, displs] = part_counts(parts, phase);
+  MPI_Request request;
+  check(MPI_Ireduce_scatter(d.data(), part.data(), counts.data(), MPI_FLOAT, MPI_SUM, impl_->comm, &request),
+        "MPI_Ireduce_scatter");
+  impl_->wait(request, phase);
+}
+
+void MpiCommunicator::allgather_parts(std::span<float> d, std::span<const std::size_t> parts, const char* phase) {
+  const auto [counts, displs] = part_counts(parts, phase);
+  MPI_Request request;
+  check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, d.data(), counts.data(), displs.data(), MPI_FLOAT,
+                        impl_->comm, &request),
+        "MPI_Iallgatherv");
+  impl_->wait(request, phase);
 }
 
 void MpiCommunicator::broadcast(std::span<float> d, int root) {

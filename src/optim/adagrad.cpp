@@ -19,9 +19,9 @@ class Adagrad final : public Optimizer {
       : acc_(n, 0.0f), eps_(static_cast<float>(o.eps)), wd_(static_cast<float>(o.weight_decay)) {
     use_huge_pages(acc_.data(), acc_.size() * sizeof(float));  // read at scattered columns (step_sparse)
   }
-  void step(std::span<float> p, std::span<float> g, double lr, float scale) override {
+  void step_part(std::span<float> p, std::span<float> g, std::size_t offset, double lr, float scale) override {
     const float a = static_cast<float>(lr);
-    for (std::size_t i = 0; i < p.size(); ++i) update(p, i, g[i], a, scale);
+    for (std::size_t i = 0; i < p.size(); ++i) update(p, i, offset + i, g[i], a, scale);
     ++steps;
   }
   void step_sparse(std::span<float> p, std::span<const std::int32_t> columns, std::int64_t width,
@@ -60,10 +60,11 @@ class Adagrad final : public Optimizer {
   std::vector<std::pair<std::string, std::vector<float>*>> state() override { return {{"accumulator", &acc_}}; }
 
  private:
-  void update(std::span<float> p, std::size_t i, float grad, float lr, float scale) {
+  // Parameter i of `p`, whose accumulator is acc_[state].
+  void update(std::span<float> p, std::size_t i, std::size_t state, float grad, float lr, float scale) {
     const float gi = grad * scale + wd_ * p[i];
-    acc_[i] += gi * gi;
-    p[i] -= lr * gi / (std::sqrt(acc_[i]) + eps_);
+    acc_[state] += gi * gi;
+    p[i] -= lr * gi / (std::sqrt(acc_[state]) + eps_);
   }
   // update() on n contiguous parameters. A plain loop, vectorised by the compiler: every value
   // is computed by the same operations (contractions included) whether it falls in the

@@ -17,7 +17,7 @@ namespace {
 class Sgd final : public Optimizer {
  public:
   explicit Sgd(double wd) : wd_(wd) {}
-  void step(std::span<float> p, std::span<float> g, double lr, float scale) override {
+  void step_part(std::span<float> p, std::span<float> g, std::size_t, double lr, float scale) override {
     const float a = static_cast<float>(lr), w = static_cast<float>(wd_);
     for (std::size_t i = 0; i < p.size(); ++i) p[i] -= a * (g[i] * scale + w * p[i]);
     ++steps;
@@ -39,9 +39,9 @@ class Momentum final : public Optimizer {
  public:
   Momentum(std::size_t n, double mu, double wd, bool nesterov)
       : velocity_(n, 0.0f), mu_(mu), wd_(wd), nesterov_(nesterov) {}
-  void step(std::span<float> p, std::span<float> g, double lr, float scale) override {
+  void step_part(std::span<float> p, std::span<float> g, std::size_t offset, double lr, float scale) override {
     const float a = static_cast<float>(lr), mu = static_cast<float>(mu_), w = static_cast<float>(wd_);
-    float* v = velocity_.data();
+    float* v = velocity_.data() + offset;
     if (nesterov_) {
       for (std::size_t i = 0; i < p.size(); ++i) {
         const float gi = g[i] * scale + w * p[i];
@@ -71,8 +71,10 @@ class Adam final : public Optimizer {
  public:
   Adam(std::size_t n, const OptimizerOptions& o, bool decoupled)
       : m_(n, 0.0f), v_(n, 0.0f), o_(o), decoupled_(decoupled) {}
-  void step(std::span<float> p, std::span<float> g, double lr, float scale) override {
+  void step_part(std::span<float> p, std::span<float> g, std::size_t offset, double lr, float scale) override {
     const float w = decoupled_ ? 0.0f : static_cast<float>(o_.weight_decay);
+    float* m = m_.data() + offset;
+    float* v = v_.data() + offset;
     ++steps;
     const double c1 = 1 - std::pow(o_.beta1, static_cast<double>(steps));
     const double c2 = 1 - std::pow(o_.beta2, static_cast<double>(steps));
@@ -83,9 +85,9 @@ class Adam final : public Optimizer {
     const float decay = decoupled_ ? static_cast<float>(1 - lr * o_.weight_decay) : 1.0f;
     for (std::size_t i = 0; i < p.size(); ++i) {
       const float gi = g[i] * scale + w * p[i];
-      m_[i] = b1 * m_[i] + (1 - b1) * gi;
-      v_[i] = b2 * v_[i] + (1 - b2) * gi * gi;
-      p[i] = p[i] * decay - step * m_[i] / (std::sqrt(v_[i]) / root_c2 + eps);
+      m[i] = b1 * m[i] + (1 - b1) * gi;
+      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+      p[i] = p[i] * decay - step * m[i] / (std::sqrt(v[i]) / root_c2 + eps);
     }
   }
   std::vector<std::pair<std::string, std::vector<float>*>> state() override {
@@ -143,9 +145,14 @@ void validate(const ScheduleOptions& s) {
 double clipped_scale(std::span<const float> grad, double scale, double max_norm) {
   if (max_norm <= 0) return scale;
   // Eigen vectorises the sum of squares (a plain float loop may not be reordered).
-  const double norm =
-      Eigen::Map<const Eigen::VectorXf>(grad.data(), static_cast<Eigen::Index>(grad.size())).cast<double>().norm() *
-      std::abs(scale);
+  return clipped_scale(
+      Eigen::Map<const Eigen::VectorXf>(grad.data(), static_cast<Eigen::Index>(grad.size())).cast<double>().norm(),
+      scale, max_norm);
+}
+
+double clipped_scale(double norm, double scale, double max_norm) {
+  if (max_norm <= 0) return scale;
+  norm *= std::abs(scale);
   return norm > max_norm ? scale * (max_norm / norm) : scale;
 }
 

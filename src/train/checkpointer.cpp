@@ -43,6 +43,7 @@ Checkpoint Checkpointer::snapshot(std::int64_t completed_epochs, std::int64_t ep
 void Checkpointer::save(std::int64_t completed_epochs, std::int64_t epoch_step) {
   const double t0 = now_seconds();
   const std::string& dir = config_.options.checkpoint_dir;
+  if (before_save_ && !dir.empty()) before_save_();
   run_agreed(comm_, [&] {
     if (comm_.rank() != 0 || dir.empty()) return;
     const std::string path = checkpoint_path(dir, completed_epochs, state_.global_step);
@@ -126,6 +127,7 @@ void Checkpointer::at_epoch_end(int epoch, bool stopping) {
 
 void Checkpointer::save_final() {
   const std::string& path = config_.options.checkpoint;
+  if (before_save_ && !path.empty()) before_save_();
   run_agreed(comm_, [&] {
     if (comm_.rank() != 0 || path.empty()) return;
     Checkpoint model = snapshot(config_.options.epochs, 0);

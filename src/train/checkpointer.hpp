@@ -4,6 +4,7 @@
 // epoch end that a schedule or the run's end asks for, and the final model file
 // (--checkpoint). Rank 0 writes; every rank agrees on the outcome.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,9 @@ class Checkpointer {
   // The trained model file (--checkpoint); if it cannot be written, the model is kept next to
   // the metrics (or in the checkpoint or working folder) and the error says where.
   void save_final();
+  // Runs `gather` on every rank before a checkpoint or the model file is written (a collective:
+  // --shard-update gathers the optimizer state there).
+  void before_save(std::function<void()> gather) { before_save_ = std::move(gather); }
   // The newest checkpoint this run wrote ("" if none).
   const std::string& last_checkpoint() const { return last_checkpoint_; }
 
@@ -70,6 +74,7 @@ class Checkpointer {
   Timeline& timeline_;
   std::int64_t last_saved_step_ = 0;
   std::string last_checkpoint_;
+  std::function<void()> before_save_;
 };
 
 }  // namespace dptrain

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "deterministic_blocks.hpp"
+#include "sharded_update.hpp"
 #include "dptrain/clock.hpp"
 
 namespace dptrain {
@@ -187,6 +188,7 @@ std::unique_ptr<GradientSync> make_gradient_sync(const TrainConfig& config, Comm
   // Overlap needs float sums; with one rank there is nothing to overlap. Below
   // kOverlapMinValues the whole gradient is one message: a step of a small model is short, and
   // every extra (nonblocking) collective costs it tens of microseconds of latency.
+  if (shard_update_enabled(config, comm.size(), n)) return make_sharded_update_sync(config, comm, n, timeline);
   constexpr std::size_t kOverlapMinValues = 65536;
   if (o.overlap && comm.size() > 1 && n >= kOverlapMinValues)
     return std::make_unique<BucketedOverlap>(comm, spec, timeline);

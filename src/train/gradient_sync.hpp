@@ -18,6 +18,7 @@
 #include "batch_source.hpp"
 #include "dptrain/communicator.hpp"
 #include "dptrain/model.hpp"
+#include "dptrain/optimizer.hpp"
 #include "train/timeline.hpp"
 #include "dptrain/train_config.hpp"
 #include "parallel_gradient.hpp"
@@ -50,6 +51,10 @@ struct GradientView {
   std::span<float> values;
   std::span<const std::int32_t> columns;
   std::int64_t width = 0;  // 0: dense
+  // --shard-update: `values` are the parameters [offset, offset + values.size()) only, and
+  // `norm` is the whole gradient's L2 norm when clipping needs it (negative: from `values`).
+  std::size_t offset = 0;
+  double norm = -1;
 };
 
 // Gradient bytes a rank sends per step (its allgather part taken as the mean over ranks),
@@ -83,6 +88,9 @@ class GradientSync {
   float* gradient() { return grad_.data(); }
   virtual GradientView view() { return {{grad_.data(), n_}, {}, 0}; }
   virtual ExchangeVolume take_volume() { return {}; }
+  // Brings the optimizer state that other ranks updated into this rank's copy (a collective;
+  // before a checkpoint; only a sharded update leaves it stale).
+  virtual void gather_state(Optimizer&) {}
   // Seconds spent communicating since the last call.
   double take_comm_seconds();
 

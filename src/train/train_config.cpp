@@ -30,6 +30,10 @@ void check_parallelism(const TrainConfig& c, int ranks) {
   const TrainOptions& o = c.options;
   if (o.deterministic && !c.gradient_sync())
     throw ConfigError("--deterministic needs --sync grad (local SGD depends on the rank count)");
+  if (o.shard_update != "auto" && o.shard_update != "on" && o.shard_update != "off")
+    throw ConfigError("--shard-update '" + o.shard_update + "': expected auto, on or off");
+  if (o.shard_update == "on" && (o.deterministic || !c.gradient_sync()))
+    throw ConfigError("--shard-update on needs --sync grad without --deterministic (it sums floats)");
   if (o.deterministic && o.batch > 2048)
     throw ConfigError("--deterministic supports --batch up to 2048 (fixed-point range)");
   if (!c.gradient_sync() && o.batch < ranks)

@@ -94,6 +94,9 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
       reporter_(config, comm.rank(), log),
       timeline_(!config.options.timeline.empty()),
       checkpointer_(config, comm, state_, timeline_) {
+  checkpointer_.before_save([this] {
+    if (sync_) sync_->gather_state(*state_.optimizer);
+  });
   run_agreed(comm_, [&] {
     fault_ = FaultPlan::from_environment();
     // Rank 0 writes every output: check (or create) them before the data loads, not after
@@ -240,6 +243,7 @@ LocalStep Trainer::compute_gradient(EpochProgress& e) {
       const bool poison = fault_ && fault_->fire(comm_.rank(), state_.global_step);
       const double t_read = now_seconds();
       const Batch batch = source_->next();
+      timeline_.add("batch", t_read, now_seconds());  // gathering the rows (and waiting for them)
       const double io_wait = source_->take_io_wait();
       e.io_s += io_wait;
       if (io_wait > 0) timeline_.add("io wait", t_read, t_read + io_wait);
@@ -279,9 +283,13 @@ void Trainer::apply_update(EpochProgress& e, const StepTotals& totals) {
     } else {
       // The mean over the batch and the clipping are one scale factor, applied inside the
       // optimizer's single pass over the parameters.
-      const double scale = clipped_scale({grad, n}, 1.0 / totals.rows, o_.clip_norm);
+      const double scale = g.norm >= 0 ? clipped_scale(g.norm, 1.0 / totals.rows, o_.clip_norm)
+                                        : clipped_scale({grad, n}, 1.0 / totals.rows, o_.clip_norm);
       if (g.width > 0)
         state_.optimizer->step_sparse(state_.params, g.columns, g.width, g.values, e.lr, static_cast<float>(scale));
+      else if (n < state_.params.size())  // --shard-update: this rank's part
+        state_.optimizer->step_part(std::span<float>(state_.params).subspan(g.offset, n), {grad, n}, g.offset, e.lr,
+                                    static_cast<float>(scale));
       else
         state_.optimizer->step(state_.params, {grad, n}, e.lr, static_cast<float>(scale));
       e.loss_sum += totals.loss;

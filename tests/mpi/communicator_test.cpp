@@ -27,6 +27,45 @@ TEST(MpiCommunicator, LargeReductionsAreSplitIntoPieces) {
   EXPECT_EQ(v.back(), static_cast<float>(comm.size()));
 }
 
+TEST(MpiCommunicator, ReduceScattersAndAllgathersParts) {
+  MpiCommunicator comm(30);
+  const int n = comm.size(), r = comm.rank();
+  const std::size_t len = 1001;  // uneven parts; rank 0's is empty
+  std::vector<std::size_t> parts(n + 1, len);
+  parts[0] = 0;
+  for (int q = 1; q < n; ++q) parts[q] = len * q / n;
+  if (n > 1) parts[1] = 0;
+  std::vector<float> data(len);
+  for (std::size_t i = 0; i < len; ++i) data[i] = static_cast<float>(r * 1000 + i);
+  std::vector<float> part(parts[r + 1] - parts[r]);
+  comm.reduce_scatter_sum(data, part, parts, "test");
+  for (std::size_t i = 0; i < part.size(); ++i)
+    ASSERT_EQ(part[i], 1000.0f * n * (n - 1) / 2 + n * static_cast<float>(parts[r] + i));
+  std::vector<float> all(len, -1.0f);
+  for (std::size_t i = parts[r]; i < parts[r + 1]; ++i) all[i] = static_cast<float>(i) + 0.5f;
+  comm.allgather_parts(all, parts, "test");
+  for (std::size_t i = 0; i < len; ++i) ASSERT_EQ(all[i], static_cast<float>(i) + 0.5f);
+}
+
+TEST(MpiCommunicator, LargeReduceScattersAndAllgathers) {
+  MpiCommunicator comm(30);
+  const int n = comm.size(), r = comm.rank();
+  const std::size_t len = 9'000'001;  // 36 MB: beyond the 32 MB malloc mmap threshold
+  std::vector<std::size_t> parts(n + 1, len);
+  for (int q = 0; q < n; ++q) parts[q] = len * q / n;
+  std::vector<float> data(len, static_cast<float>(r + 1));
+  std::vector<float> part(parts[r + 1] - parts[r]);
+  comm.reduce_scatter_sum(data, part, parts, "test");
+  for (float v : part) ASSERT_EQ(v, n * (n + 1) / 2.0f);
+  std::fill(data.begin() + static_cast<std::ptrdiff_t>(parts[r]), data.begin() + static_cast<std::ptrdiff_t>(parts[r + 1]),
+            -static_cast<float>(r));
+  comm.allgather_parts(data, parts, "test");
+  for (int q = 0; q < n; ++q) {
+    ASSERT_EQ(data[parts[q]], -static_cast<float>(q));
+    ASSERT_EQ(data[parts[q + 1] - 1], -static_cast<float>(q));
+  }
+}
+
 TEST(MpiCommunicator, BroadcastsAndGathers) {
   MpiCommunicator comm(30);
   std::string text = comm.rank() == 0 ? "hello from rank 0" : "";

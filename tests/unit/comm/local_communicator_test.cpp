@@ -28,6 +28,36 @@ TEST_P(LocalGroup, CollectivesGiveFormulaResults) {
   });
 }
 
+// --shard-update's exchange, by the local group and by the allreduce-based defaults.
+void check_reduce_scatter_and_allgather(Communicator& comm, bool use_defaults) {
+  const int n = comm.size(), r = comm.rank();
+  const std::vector<std::size_t> parts = {0, 3, 3, 10, 11, 17};  // uneven, one empty part
+  const std::size_t len = 17;
+  std::vector<std::size_t> mine(parts.begin(), parts.begin() + n + 1);
+  mine[n] = len;
+  std::vector<float> data(len);
+  for (std::size_t i = 0; i < len; ++i) data[i] = static_cast<float>(r * 100 + i);
+  std::vector<float> part(mine[r + 1] - mine[r]);
+  if (use_defaults)
+    comm.Communicator::reduce_scatter_sum(data, part, mine, "test");
+  else
+    comm.reduce_scatter_sum(data, part, mine, "test");
+  for (std::size_t i = 0; i < part.size(); ++i)
+    EXPECT_EQ(part[i], 100.0f * n * (n - 1) / 2 + n * static_cast<float>(mine[r] + i));
+  std::vector<float> all(len, -1.0f);
+  for (std::size_t i = mine[r]; i < mine[r + 1]; ++i) all[i] = static_cast<float>(i) + 0.5f;
+  if (use_defaults)
+    comm.Communicator::allgather_parts(all, mine, "test");
+  else
+    comm.allgather_parts(all, mine, "test");
+  for (std::size_t i = 0; i < len; ++i) EXPECT_EQ(all[i], static_cast<float>(i) + 0.5f);
+}
+
+TEST_P(LocalGroup, ReduceScattersAndAllgathersParts) {
+  run_local_ranks(GetParam(), [](Communicator& comm) { check_reduce_scatter_and_allgather(comm, false); });
+  run_local_ranks(GetParam(), [](Communicator& comm) { check_reduce_scatter_and_allgather(comm, true); });
+}
+
 TEST_P(LocalGroup, AgreesOnTheLowestFailingRank) {
   const int n = GetParam();
   run_local_ranks(n, [n](Communicator& comm) {

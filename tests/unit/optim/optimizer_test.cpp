@@ -62,6 +62,36 @@ TEST_P(OptimizerUpdate, MatchesHandComputedSteps) {
   }
 }
 
+// --shard-update: each rank's optimizer steps only its part of the parameters (its state from
+// the part's offset); together the parts make the same update as one step over all of them.
+TEST_P(OptimizerUpdate, StepsInPartsEqualOneStep) {
+  const Expected& e = GetParam();
+  OptimizerOptions o;
+  o.name = e.name;
+  o.weight_decay = e.weight_decay;
+  constexpr std::size_t n = 37;
+  const std::vector<std::pair<std::size_t, std::size_t>> parts = {{0, 16}, {16, 16}, {16, n}};  // one empty
+  auto whole = make_optimizer(o, n);
+  std::vector<std::unique_ptr<Optimizer>> ranks;
+  for (std::size_t k = 0; k < parts.size(); ++k) ranks.push_back(make_optimizer(o, n));
+  std::vector<float> p(n), q(n), g(n);
+  for (std::size_t i = 0; i < n; ++i) p[i] = q[i] = 0.1f * static_cast<float>(i) - 1.5f;
+  for (int step = 0; step < 3; ++step) {
+    for (std::size_t i = 0; i < n; ++i) g[i] = 3 * p[i] - 1;
+    whole->step(p, g, 0.1, 0.5f);
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      const auto [lo, hi] = parts[k];
+      ranks[k]->step_part(std::span<float>(q).subspan(lo, hi - lo), std::span<float>(g).subspan(lo, hi - lo), lo,
+                          0.1, 0.5f);
+    }
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(p[i], q[i]) << e.name << " step " << step << " param " << i;
+  }
+  for (std::size_t s = 0; s < whole->state().size(); ++s)
+    for (std::size_t k = 0; k < parts.size(); ++k)
+      for (std::size_t i = parts[k].first; i < parts[k].second; ++i)
+        ASSERT_EQ((*whole->state()[s].second)[i], (*ranks[k]->state()[s].second)[i]);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllOptimizers, OptimizerUpdate, ::testing::ValuesIn(kExpected),
                          [](const ::testing::TestParamInfo<Expected>& info) {
                            return info.param.name + (info.param.weight_decay > 0 ? "_decay" : "");
