@@ -36,6 +36,9 @@ struct RunLayout {
   std::vector<RankPlacement> ranks;  // in rank order
   std::int64_t rows = 0;             // rows the shards cut (all rows of the data, held-out ones too)
   std::int64_t global_batch = 0;
+  // The block order (streamed data, --order block) deals blocks to ranks by position, so a rank's
+  // rows are about its shard's count but not that range of the file.
+  bool dealt_blocks = false;
 };
 
 // Every rank calls this (one allgather); every rank gets the whole layout.
@@ -56,6 +59,7 @@ struct RunLayoutInputs {
   ShardRange shard;
   std::int64_t rows = 0;
   std::int64_t global_batch = 0;
+  bool dealt_blocks = false;  // RunLayout::dealt_blocks
 };
 void report_run_layout(Communicator& comm, const RunLayoutInputs& inputs);
 

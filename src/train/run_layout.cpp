@@ -145,9 +145,12 @@ std::vector<std::string> format_run_layout(const RunLayout& layout) {
                         : 0.0;
     std::ostringstream s;
     s << "  rank " << r.rank << ": host " << r.host << ", cpus " << format_cpu_list(r.cpus) << " ("
-      << r.cpus.size() << " of " << r.host_cpus << "), " << r.threads << " thread(s), shard rows ["
-      << r.shard.begin << ", " << r.shard.end << ") (" << r.shard.size() << "), local batch ~"
-      << approx(local);
+      << r.cpus.size() << " of " << r.host_cpus << "), " << r.threads << " thread(s), ";
+    if (layout.dealt_blocks)
+      s << "~" << r.shard.size() << " rows in blocks dealt by position";
+    else
+      s << "shard rows [" << r.shard.begin << ", " << r.shard.end << ") (" << r.shard.size() << ")";
+    s << ", local batch ~" << approx(local);
     lines.push_back(s.str());
   }
   return lines;
@@ -195,7 +198,8 @@ void report_run_layout(Communicator& comm, const RunLayoutInputs& inputs) {
             format_cpu_list(mine.cpus) + ", " + std::to_string(mine.threads) +
             " thread(s), shard rows [" + std::to_string(mine.shard.begin) + ", " +
             std::to_string(mine.shard.end) + ")");
-  const RunLayout layout = gather_run_layout(comm, mine, inputs.rows, inputs.global_batch);
+  RunLayout layout = gather_run_layout(comm, mine, inputs.rows, inputs.global_batch);
+  layout.dealt_blocks = inputs.dealt_blocks;
   if (comm.rank() != 0) return;
   for (const auto& line : format_run_layout(layout)) log_info(line);
   for (const auto& warning : run_layout_warnings(layout)) log_warn(warning);

@@ -156,7 +156,7 @@ void Trainer::start_run() {
                    global_batch_, steps_, comm_.size()});
   // The shards cut all rows of the data (held-out ones too): a rank's share of a batch is its
   // share of those.
-  report_run_layout(comm_, {o_.threads, data_.shard.range, data_.desc.rows, global_batch_});
+  report_run_layout(comm_, {o_.threads, data_.shard.range, data_.desc.rows, global_batch_, block_order()});
   std::vector<double> io_max = {data_.io_seconds};
   comm_.allreduce_max(io_max, "io time");
   io_pending_ = io_max[0];

@@ -64,6 +64,11 @@ TEST(RunLayoutTest, ReportListsEveryRankWithItsShareOfTheBatch) {
             "  rank 1: host b, cpus 2-3 (2 of 4), 2 thread(s), shard rows [501, 1001) (500), local batch ~50");
   EXPECT_TRUE(run_layout_warnings(layout).empty());
 
+  layout.dealt_blocks = true;  // the block order: a rank's rows are not one range of the file
+  EXPECT_EQ(format_run_layout(layout)[1],
+            "  rank 0: host a, cpus 0-1 (2 of 4), 2 thread(s), ~501 rows in blocks dealt by position, local batch ~50");
+  layout.dealt_blocks = false;
+
   layout.rows = 3;  // an uneven split shows a fraction: 2 of 3 rows x batch 2
   layout.global_batch = 2;
   layout.ranks = {placement(0, "a", {0}, 1, 1, 0, 2), placement(1, "a", {0}, 1, 1, 2, 3)};
