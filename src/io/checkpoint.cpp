@@ -17,22 +17,6 @@
 namespace dptrain {
 namespace {
 
-// A dataset of a checkpoint as the loader expects it: 1-D, floating point, `expected` values
-// (when known). Checked before any buffer is sized from it.
-std::int64_t checked_vector_length(const H5Reader& r, const std::string& name, std::int64_t expected) {
-  const DatasetShape s = r.shape(name);
-  if (s.dims.size() != 1 || s.kind != DatasetShape::Kind::Float ||
-      (expected >= 0 && s.dims[0] != expected)) {
-    std::string dims;
-    for (std::size_t i = 0; i < s.dims.size(); ++i) dims += (i ? ", " : "") + std::to_string(s.dims[i]);
-    throw CheckpointError(r.path() + ": dataset '" + name + "' is " + s.type_name + " [" + dims +
-                          "]; expected float [" +
-                          (expected >= 0 ? std::to_string(expected) : std::string("N")) +
-                          "] (a damaged or foreign checkpoint)");
-  }
-  return s.dims[0];
-}
-
 // An integer attribute with exactly `count` values.
 std::vector<std::int64_t> checked_ints(const H5Reader& r, const std::string& key, std::size_t count) {
   if (!r.has_attribute("/", key)) throw CheckpointError(r.path() + ": no '" + key + "' attribute");
@@ -61,6 +45,22 @@ void check_widths(const std::string& path, const std::vector<std::int64_t>& widt
 }
 
 }  // namespace
+
+// A dataset of a checkpoint as the loader expects it: 1-D, floating point, `expected` values
+// (when known). Checked before any buffer is sized from it.
+std::int64_t checked_vector_length(const H5Reader& r, const std::string& name, std::int64_t expected) {
+  const DatasetShape s = r.shape(name);
+  if (s.dims.size() != 1 || s.kind != DatasetShape::Kind::Float ||
+      (expected >= 0 && s.dims[0] != expected)) {
+    std::string dims;
+    for (std::size_t i = 0; i < s.dims.size(); ++i) dims += (i ? ", " : "") + std::to_string(s.dims[i]);
+    throw CheckpointError(r.path() + ": dataset '" + name + "' is " + s.type_name + " [" + dims +
+                          "]; expected float [" +
+                          (expected >= 0 ? std::to_string(expected) : std::string("N")) +
+                          "] (a damaged or foreign checkpoint)");
+  }
+  return s.dims[0];
+}
 
 std::uint64_t checksum(const Checkpoint& c, std::int64_t format_version) {
   std::uint64_t h = kFnv1aOffset;

@@ -42,11 +42,7 @@ void load_checkpoint_extras(const H5Reader& r, Checkpoint& c) {
   e.metric = r.attribute_string("/", "early_stopping_metric");
   e.best = r.attribute_double("/", "early_stopping_best");
   if (r.has_dataset(kBestParams)) {
-    const DatasetShape s = r.shape(kBestParams);
-    const auto n = static_cast<std::int64_t>(c.params.size());
-    if (s.dims.size() != 1 || s.kind != DatasetShape::Kind::Float || s.dims[0] != n)
-      throw CheckpointError(r.path() + ": dataset '" + std::string(kBestParams) + "' is not float [" +
-                            std::to_string(n) + "] (a damaged checkpoint)");
+    const std::int64_t n = checked_vector_length(r, kBestParams, static_cast<std::int64_t>(c.params.size()));
     e.best_params.resize(static_cast<std::size_t>(n));
     r.read_rows(kBestParams, 0, n, std::span(e.best_params));
   }
