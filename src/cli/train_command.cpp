@@ -135,7 +135,8 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   par->add_option("--shard-update", o.shard_update,
                   "auto | on | off: reduce-scatter the gradient, each rank updates its part of the parameters and "
-                  "optimizer state, allgather the parameters (ZeRO-1; auto: off, it lost on 2 shared cores: BENCHMARKS.md)")
+                  "optimizer state, allgather the parameters (ZeRO-1; auto: off for dense data, it lost on 2 shared cores; "
+                  "on for CSR data with adagrad or sgd, each rank updating its range of input columns: BENCHMARKS.md)")
       ->capture_default_str();
   par->add_flag("--deterministic", o.deterministic,
                 "Bitwise-identical results for any ranks x threads (fixed-point sums of fixed row blocks; slower)");

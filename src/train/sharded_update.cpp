@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "dptrain/clock.hpp"
+#include "dptrain/error.hpp"
 
 namespace dptrain {
 
@@ -16,6 +17,18 @@ bool shard_update_enabled(const TrainConfig& config, int ranks, std::size_t /*nu
   // mlp:256,128 and mlp:4096,4096 (BENCHMARKS.md, "Sharded update"). Worth measuring again on
   // nodes where memory for the optimizer state, not time, is the limit.
   return o.shard_update == "on";
+}
+
+bool sparse_shard_update_enabled(const TrainConfig& config, int ranks) {
+  const TrainOptions& o = config.options;
+  // Only an update that leaves the columns outside the batch's alone (or moves them alike on
+  // every rank) can be split by column: momentum and Adam move every column by a state that
+  // only the column's owner would keep current.
+  const bool lazy = o.optimizer.name == "adagrad" || o.optimizer.name == "sgd";
+  if (o.shard_update == "on" && !lazy)
+    throw ConfigError("--shard-update on with CSR features needs --optimizer adagrad or sgd (--optimizer " +
+                      o.optimizer.name + " moves every parameter at every step); use --shard-update auto or off");
+  return ranks >= 2 && lazy && !o.deterministic && config.gradient_sync() && o.shard_update != "off";
 }
 
 std::vector<std::size_t> rank_parts(std::size_t n, int ranks) {

@@ -15,6 +15,11 @@ namespace dptrain {
 // (BENCHMARKS.md, "Sharded update"); never with one rank, --deterministic or --sync params.
 bool shard_update_enabled(const TrainConfig& config, int ranks, std::size_t num_params);
 
+// The same for CSR input, where each rank owns a range of input columns
+// (sparse_gradient_sync.cpp): auto is on there for AdaGrad and SGD (BENCHMARKS.md, "Sparse
+// data and text"); --shard-update on with another optimizer throws ConfigError.
+bool sparse_shard_update_enabled(const TrainConfig& config, int ranks);
+
 // Consecutive parts of [0, n), one per rank, each starting on a 64-byte boundary.
 std::vector<std::size_t> rank_parts(std::size_t n, int ranks);
 

@@ -9,6 +9,13 @@
 // of the dense one (measured each step from the union's size), dense otherwise. Both give the
 // same sums (a rank adds exact zeros for columns it did not touch), so the optimizer always
 // sees the union U and the same values; --deterministic sums fixed-point integers either way.
+//
+// Column-sharded update (--shard-update auto|on, 2+ ranks, not --deterministic): rank r owns
+// the input columns [r C / p, (r + 1) C / p) and their optimizer state. U's part in that range
+// is reduce-scattered to r (the tail and the totals travel in one small allreduce), r updates
+// only those columns, and after the update every rank's updated columns are allgathered. The
+// per-step update, which every rank otherwise repeats over all of U, is split p ways for the
+// same bytes on the wire (a reduce-scatter and an allgather are the two halves of an allreduce).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -17,6 +24,7 @@
 #include "dptrain/clock.hpp"
 #include "dptrain/error.hpp"
 #include "gradient_sync.hpp"
+#include "sharded_update.hpp"
 #include "sparse_gradient.hpp"
 
 namespace dptrain {
@@ -55,7 +63,11 @@ class SparseGradientSync final : public GradientSync {
         deterministic_(config.options.deterministic),
         width_(spec.widths[1]),
         tail_(sparse_tail_size(spec)),
-        gradient_(spec, config.options.threads, max_rows) {}
+        gradient_(spec, config.options.threads, max_rows),
+        sharded_(sparse_shard_update_enabled(config, comm.size())) {
+    for (int r = 0; r <= comm.size(); ++r)
+      owned_.push_back(static_cast<std::int32_t>(spec.inputs() * r / comm.size()));
+  }
 
   BatchStats compute(ParallelGradient&, const float* params, const Batch& batch) override {
     const CsrView x = batch.sparse->view();
@@ -82,13 +94,53 @@ class SparseGradientSync final : public GradientSync {
     ++volume_.steps;
     volume_.sparse_steps += sparse ? 1 : 0;
     compact_.resize(head + tail_);
-    const StepTotals totals = deterministic_ ? reduce(fixed_, sparse, mine, cols) : reduce(sums_, sparse, mine, cols);
+    cut_union();
+    StepTotals totals = deterministic_        ? reduce(fixed_, sparse, mine, cols)
+                              : sharded_ && sparse ? reduce_scatter(mine, cols)
+                                                   : reduce(sums_, sparse, mine, cols);
+    if (sharded_ && !sparse) return keep_own_part(totals);
     communicated(sparse ? "sparse allreduce wait" : "allreduce wait", t0, now_seconds());
     if (failed_) agree_and_throw(comm_, local_error);
     return totals;
   }
 
-  GradientView view() override { return {std::span<float>(compact_), std::span<const std::int32_t>(union_), width_}; }
+  GradientView view() override {
+    std::span<const std::int32_t> columns(union_);
+    if (sharded_) columns = columns.subspan(cuts_[comm_.rank()], cuts_[comm_.rank() + 1] - cuts_[comm_.rank()]);
+    return {std::span<float>(compact_), columns, width_, 0, sharded_ ? norm_ : -1.0};
+  }
+
+  // Sharded: every rank's updated columns to every rank.
+  SyncPoint after_update(std::span<float> params, std::int64_t, bool, RankFlags,
+                         const std::optional<std::string>&) override {
+    if (!sharded_) return {true, false};
+    const double t0 = now_seconds();
+    const auto w = static_cast<std::size_t>(width_);
+    std::vector<std::size_t> parts;
+    for (const std::size_t c : cuts_) parts.push_back(c * w);
+    gathered_.resize(union_.size() * w);
+    const int me = comm_.rank();
+    for (std::size_t u = cuts_[me]; u < cuts_[me + 1]; ++u)
+      std::copy_n(params.data() + static_cast<std::size_t>(union_[u]) * w, w, gathered_.data() + u * w);
+    comm_.allgather_parts(gathered_, parts, "parameter allgather");
+    for (int r = 0; r < comm_.size(); ++r)
+      if (r != me)
+        for (std::size_t u = cuts_[r]; u < cuts_[r + 1]; ++u)
+          std::copy_n(gathered_.data() + u * w, w, params.data() + static_cast<std::size_t>(union_[u]) * w);
+    communicated("parameter allgather", t0, now_seconds());
+    return {true, false};
+  }
+
+  // Sharded: each rank's columns of the optimizer state to every rank (before a checkpoint).
+  // The tail is updated alike on every rank; it travels with the last rank's part.
+  void gather_state(Optimizer& optimizer) override {
+    if (!sharded_) return;
+    std::vector<std::size_t> parts;
+    for (const std::int32_t c : owned_) parts.push_back(static_cast<std::size_t>(c) * static_cast<std::size_t>(width_));
+    parts.back() = params_;
+    for (auto& [name, values] : optimizer.state())
+      if (values->size() == params_) comm_.allgather_parts(*values, parts, "optimizer state allgather");
+  }
 
   ExchangeVolume take_volume() override {
     ExchangeVolume v = volume_;
@@ -141,14 +193,83 @@ class SparseGradientSync final : public GradientSync {
     return {static_cast<double>(totals[0]), loss, static_cast<double>(totals[2]), flags.stop};
   }
 
+  // cuts_[r]: where rank r's owned columns start in union_.
+  void cut_union() {
+    cuts_.clear();
+    for (const std::int32_t c : owned_)
+      cuts_.push_back(static_cast<std::size_t>(std::lower_bound(union_.begin(), union_.end(), c) - union_.begin()));
+    cuts_.back() = union_.size();
+  }
+
+  // Sharded, after a whole-union reduction: keeps this rank's columns and the tail, and the
+  // whole gradient's norm (for --clip-norm; and not finite when any value is not: every rank
+  // must skip or stop alike, though each keeps only its own part).
+  StepTotals keep_own_part(StepTotals totals) {
+    double squares = 0;
+    for (const float v : compact_) squares += static_cast<double>(v) * v;
+    norm_ = std::sqrt(squares);
+    if (!std::isfinite(squares)) totals.loss = NAN;
+    const auto w = static_cast<std::size_t>(width_);
+    const std::size_t from = cuts_[comm_.rank()] * w, to = cuts_[comm_.rank() + 1] * w, head = union_.size() * w;
+    std::copy(compact_.begin() + from, compact_.begin() + to, compact_.begin());
+    std::copy(compact_.begin() + head, compact_.end(), compact_.begin() + (to - from));
+    compact_.resize(to - from + tail_);
+    return totals;
+  }
+
+  // Sharded sparse reduction: U's columns reduce-scattered to their owners; the tail, the
+  // totals and the squared norm of every part (the global norm for --clip-norm; not finite
+  // when any value is not, so every rank skips or stops alike) in one small allreduce.
+  StepTotals reduce_scatter(const LocalStep& mine, const std::vector<std::int32_t>& cols) {
+    const auto w = static_cast<std::size_t>(width_);
+    const int me = comm_.rank();
+    sums_.assign(union_.size() * w, 0.0f);
+    small_.assign(tail_ + 5 + kFlagSlots, 0.0);
+    if (!mine.flags.failed) {
+      std::size_t u = 0;
+      for (std::size_t i = 0; i < cols.size(); ++i) {
+        while (union_[u] != cols[i]) ++u;
+        std::copy_n(gradient_.values().data() + i * w, w, sums_.data() + u * w);
+      }
+      for (std::size_t i = 0; i < tail_; ++i) small_[i] = gradient_.values()[cols.size() * w + i];
+    }
+    std::vector<std::size_t> parts;
+    for (const std::size_t c : cuts_) parts.push_back(c * w);
+    const std::size_t part = parts[me + 1] - parts[me];
+    compact_.resize(part + tail_);
+    comm_.reduce_scatter_sum(sums_, std::span<float>(compact_.data(), part), parts, "gradient reduce-scatter");
+    double squares = 0;
+    for (std::size_t i = 0; i < part; ++i) squares += static_cast<double>(compact_[i]) * compact_[i];
+    double* totals = small_.data() + tail_;
+    totals[0] = static_cast<double>(mine.rows);
+    totals[1] = mine.flags.failed ? 0.0 : mine.stats.loss;
+    totals[2] = mine.flags.failed ? 0.0 : mine.stats.correct;
+    totals[3] = !mine.flags.failed && std::isnan(mine.stats.loss) ? 1 : 0;
+    totals[4] = squares;
+    const RankFlags flags = allreduce_flagged(comm_, std::span<double>(small_), mine.flags, "gradient allreduce");
+    failed_ = flags.failed;
+    for (std::size_t i = 0; i < tail_; ++i) {
+      compact_[part + i] = static_cast<float>(small_[i]);
+      totals[4] += small_[i] * small_[i];
+    }
+    norm_ = std::sqrt(totals[4]);
+    const bool finite = totals[3] == 0 && std::isfinite(totals[4]);
+    return {totals[0], finite ? totals[1] : NAN, totals[2], flags.stop};
+  }
+
   std::size_t params_;  // num_params of the model
   Exchange mode_;
   bool deterministic_;
   std::int64_t width_;
   std::size_t tail_;
   SparseGradient gradient_;
+  bool sharded_;
+  std::vector<std::int32_t> owned_;  // owned_[r]: rank r's first input column (owned_[p]: the input count)
+  std::vector<std::size_t> cuts_;
   std::vector<std::int32_t> union_;
-  std::vector<float> sums_, compact_;
+  std::vector<float> sums_, compact_, gathered_;
+  std::vector<double> small_;
+  double norm_ = -1.0;
   std::vector<std::int64_t> fixed_;
   ExchangeVolume volume_;
   bool failed_ = false;

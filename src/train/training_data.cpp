@@ -11,6 +11,7 @@
 #include "dptrain/memory_budget.hpp"
 #include "dptrain/scorer.hpp"
 #include "one_hot_labels.hpp"
+#include "sharded_update.hpp"
 
 namespace dptrain {
 namespace {
@@ -29,6 +30,7 @@ void describe_files(const TrainConfig& config, Communicator& comm, TrainingData&
   if (d.desc.rows == 0) throw DataError(o.data.files[0] + ": the dataset has no rows");
   if (d.desc.sparse && !config.gradient_sync())
     throw ConfigError("--sync params is not supported with CSR (sparse) features; use --sync grad");
+  if (d.desc.sparse) sparse_shard_update_enabled(config, p);  // throws for a combination it refuses
   if (!config.gradient_sync() && d.desc.rows < p)
     throw ConfigError("--sync params needs at least one row per rank: " + std::to_string(d.desc.rows) +
                       " rows for " + std::to_string(p) + " ranks; use fewer ranks or --sync grad");

@@ -23,6 +23,23 @@ for np in 2; do
   params_close s$np.h5 s1.h5 1e-5 || fail "p=$np differs from p=1"
   pass "sparse softmax + adagrad p=$np equals p=1 (float rounding)"
 done
+# 2+ ranks shard the update by input column (--shard-update auto); off updates all columns everywhere.
+run_mpi 2 train "${CSR[@]}" "${common[@]}" --shard-update off --checkpoint o2.h5 >/dev/null 2>&1
+params_close o2.h5 s2.h5 1e-6 || fail "--shard-update off differs from the column-sharded update"
+pass "p=2: the column-sharded update gives the unsharded update's parameters"
+run_mpi 1 train "${CSR[@]}" "${common[@]}" --clip-norm 0.05 --checkpoint c1.h5 >/dev/null
+run_mpi 3 train "${CSR[@]}" "${common[@]}" --clip-norm 0.05 --checkpoint c3.h5 >/dev/null 2>&1
+params_close c3.h5 c1.h5 1e-5 || fail "p=3 column-sharded with --clip-norm differs from p=1"
+params_close c3.h5 s1.h5 1e-3 && fail "--clip-norm 0.05 changed nothing: the test does not test clipping"
+pass "p=3 column-sharded with --clip-norm (the global norm) equals p=1"
+# Momentum moves every column each step: not sharded by column (auto), refused with on.
+mom=(--optimizer momentum --lr 0.05)
+run_mpi 1 train "${CSR[@]}" "${common[@]}" "${mom[@]}" --checkpoint m1.h5 >/dev/null
+run_mpi 2 train "${CSR[@]}" "${common[@]}" "${mom[@]}" --checkpoint mm2.h5 >/dev/null 2>&1
+params_close mm2.h5 m1.h5 1e-5 || fail "CSR momentum p=2 differs from p=1"
+pass "CSR momentum p=2 equals p=1 (auto does not shard it)"
+expect_failure shard_momentum "--shard-update on with CSR features needs --optimizer adagrad or sgd" 2 \
+  train "${CSR[@]}" "${mom[@]}" --shard-update on --epochs 1
 run_mpi 2 train "${CSR[@]}" "${common[@]}" --sparse-exchange dense --checkpoint x2.h5 >/dev/null 2>&1
 params_close x2.h5 s2.h5 1e-6 || fail "the dense exchange differs from the sparse one"
 pass "p=2: the dense exchange gives the sparse exchange's parameters"
