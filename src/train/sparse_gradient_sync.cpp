@@ -26,6 +26,7 @@
 #include "gradient_sync.hpp"
 #include "sharded_update.hpp"
 #include "sparse_gradient.hpp"
+#include "util/prefetch.hpp"
 
 namespace dptrain {
 namespace {
@@ -123,10 +124,14 @@ class SparseGradientSync final : public GradientSync {
     for (std::size_t u = cuts_[me]; u < cuts_[me + 1]; ++u)
       std::copy_n(params.data() + static_cast<std::size_t>(union_[u]) * w, w, gathered_.data() + u * w);
     comm_.allgather_parts(gathered_, parts, "parameter allgather");
+    constexpr std::size_t kAhead = 16;  // the columns are scattered: fetch their lines early
     for (int r = 0; r < comm_.size(); ++r)
       if (r != me)
-        for (std::size_t u = cuts_[r]; u < cuts_[r + 1]; ++u)
+        for (std::size_t u = cuts_[r]; u < cuts_[r + 1]; ++u) {
+          if (u + kAhead < cuts_[r + 1])
+            prefetch_run<true>(params.data() + static_cast<std::size_t>(union_[u + kAhead]) * w, w);
           std::copy_n(gathered_.data() + u * w, w, params.data() + static_cast<std::size_t>(union_[u]) * w);
+        }
     communicated("parameter allgather", t0, now_seconds());
     return {true, false};
   }

@@ -18,7 +18,7 @@ run_mpi 1 train "${CSR[@]}" "${common[@]}" --checkpoint s1.h5 --metrics m1.jsonl
 run_mpi 1 train --data d.h5 "${common[@]}" --checkpoint dense.h5 >/dev/null
 params_close s1.h5 dense.h5 1e-5 || fail "CSR and dense training differ"
 pass "CSR training equals dense training"
-for np in 2; do
+for np in 2 4; do
   run_mpi "$np" train "${CSR[@]}" "${common[@]}" --checkpoint s$np.h5 --metrics m$np.jsonl >/dev/null 2>&1
   params_close s$np.h5 s1.h5 1e-5 || fail "p=$np differs from p=1"
   pass "sparse softmax + adagrad p=$np equals p=1 (float rounding)"
