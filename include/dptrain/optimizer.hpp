@@ -17,6 +17,7 @@ struct OptimizerOptions {
   double beta2 = 0.999;       // adam, adamw
   double eps = 1e-8;          // adam, adamw
   double weight_decay = 0.0;  // L2 penalty added to the gradient; decoupled for adamw
+  double l1 = 0.0;            // adagrad: L1 penalty, a soft-threshold after each update (proximal)
 };
 
 class Optimizer {

@@ -104,9 +104,13 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   opt->add_option("--beta1", o.optimizer.beta1, "adam/adamw")->capture_default_str();
   opt->add_option("--beta2", o.optimizer.beta2, "adam/adamw")->capture_default_str();
-  opt->add_option("--eps", o.optimizer.eps, "adam/adamw")->capture_default_str();
+  opt->add_option("--eps", o.optimizer.eps, "adam/adamw/adagrad: added to the denominator")->capture_default_str();
   opt->add_option("--weight-decay", o.optimizer.weight_decay,
                   "L2 weight decay (decoupled for adamw)")
+      ->capture_default_str();
+  opt->add_option("--l1", o.optimizer.l1,
+                  "adagrad: L1 penalty; after each update a weight moves lr * l1 / (sqrt(acc) + eps) towards 0, "
+                  "and stops at 0 (on CSR input only at the steps that touch it, as --weight-decay)")
       ->capture_default_str();
   opt->add_option("--clip-norm", o.clip_norm, "Clip the global gradient norm (0: off)")
       ->capture_default_str();

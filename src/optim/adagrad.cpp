@@ -3,6 +3,9 @@
 // rare feature keeps a large step. With a compact gradient only the rows present are
 // updated (lazy): exact without weight decay, since a zero gradient changes neither acc nor p;
 // with --weight-decay the decay of a row is applied only at the steps that touch it.
+// --l1: after the step, a proximal soft-threshold (Duchi et al.'s composite AdaGrad): the
+// weight moves lr l1 / (sqrt(acc) + eps) towards zero and stops there, so a rare column
+// (small acc) must earn its weight; also lazy, applied at the steps that touch a column.
 #include <algorithm>
 #include <cmath>
 
@@ -16,7 +19,8 @@ namespace {
 class Adagrad final : public Optimizer {
  public:
   Adagrad(std::size_t n, const OptimizerOptions& o)
-      : acc_(n, 0.0f), eps_(static_cast<float>(o.eps)), wd_(static_cast<float>(o.weight_decay)) {
+      : acc_(n, 0.0f), eps_(static_cast<float>(o.eps)), wd_(static_cast<float>(o.weight_decay)),
+        l1_(static_cast<float>(o.l1)) {
     use_huge_pages(acc_.data(), acc_.size() * sizeof(float));  // read at scattered columns (step_sparse)
   }
   void step_part(std::span<float> p, std::span<float> g, std::size_t offset, double lr, float scale) override {
@@ -64,13 +68,29 @@ class Adagrad final : public Optimizer {
   void update(std::span<float> p, std::size_t i, std::size_t state, float grad, float lr, float scale) {
     const float gi = grad * scale + wd_ * p[i];
     acc_[state] += gi * gi;
-    p[i] -= lr * gi / (std::sqrt(acc_[state]) + eps_);
+    const float root = std::sqrt(acc_[state]) + eps_;
+    p[i] -= lr * gi / root;
+    if (l1_ > 0) p[i] = shrink(p[i], lr * l1_ / root);
+  }
+  // Soft-threshold: v moved `by` towards zero, and zero if it would cross it.
+  static float shrink(float v, float by) {
+    const float m = std::fabs(v) - by;
+    return m > 0 ? std::copysign(m, v) : 0.0f;
   }
   // update() on n contiguous parameters. A plain loop, vectorised by the compiler: every value
   // is computed by the same operations (contractions included) whether it falls in the
   // vectorised body or the remainder, so a column's result does not depend on where in a block
   // it lies (Eigen's packet and scalar paths round differently: that broke --deterministic).
   void update_run(float* p, float* acc, const float* g, std::size_t n, float lr, float scale) {
+    if (l1_ > 0) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const float gi = g[i] * scale + wd_ * p[i];
+        acc[i] += gi * gi;
+        const float root = std::sqrt(acc[i]) + eps_;
+        p[i] = shrink(p[i] - lr * gi / root, lr * l1_ / root);
+      }
+      return;
+    }
     for (std::size_t i = 0; i < n; ++i) {
       const float gi = g[i] * scale + wd_ * p[i];
       acc[i] += gi * gi;
@@ -79,7 +99,7 @@ class Adagrad final : public Optimizer {
   }
   std::vector<float> acc_;
   std::vector<float> block_p_, block_acc_;  // step_sparse's block of columns
-  float eps_, wd_;
+  float eps_, wd_, l1_;
 };
 
 }  // namespace

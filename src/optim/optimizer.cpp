@@ -131,6 +131,9 @@ void validate(const OptimizerOptions& o) {
   require(o.beta2 >= 0 && o.beta2 < 1, "--beta2", o.beta2, "a value in [0, 1)");
   require(o.eps > 0, "--eps", o.eps, "a positive value");
   require(o.weight_decay >= 0, "--weight-decay", o.weight_decay, "a value >= 0");
+  require(o.l1 >= 0, "--l1", o.l1, "a value >= 0");
+  if (o.l1 > 0 && o.name != "adagrad")
+    throw ConfigError("--l1 " + std::to_string(o.l1) + " needs --optimizer adagrad (got --optimizer " + o.name + ")");
 }
 
 void validate(const ScheduleOptions& s) {

@@ -52,6 +52,19 @@ for run in "2 1 sparse" "3 2 dense" "4 1 auto"; do
   pass "--deterministic p=$1 t=$2 --sparse-exchange $3 bitwise equal to p=1"
 done
 
+# --l1 (AdaGrad's soft-threshold): bitwise across (p, t) with --deterministic, and sharded
+# by column on 2 ranks equal to 1 rank.
+l1=(--l1 2e-3)
+run_mpi 1 train "${CSR[@]}" "${common[@]}" "${l1[@]}" --deterministic --checkpoint l1d1.h5 >/dev/null
+run_mpi 3 train "${CSR[@]}" "${common[@]}" "${l1[@]}" --deterministic --threads 2 --checkpoint l1d3.h5 >/dev/null 2>&1
+params_close l1d3.h5 l1d1.h5 0 || fail "--l1 --deterministic p=3 t=2 not bitwise equal to p=1"
+params_close l1d1.h5 f1.h5 1e-3 && fail "--l1 2e-3 changed nothing: the test does not test it"
+py "import h5py, numpy as np; p = h5py.File('l1d1.h5')['params'][...]; assert (p == 0).mean() > 0.2, (p == 0).mean()" ||
+  fail "--l1 left fewer than a fifth of the weights at exactly zero"
+run_mpi 2 train "${CSR[@]}" "${common[@]}" "${l1[@]}" --checkpoint l1s2.h5 >/dev/null 2>&1
+params_close l1s2.h5 l1d1.h5 1e-5 || fail "--l1 column-sharded p=2 differs from p=1"
+pass "--l1: bitwise p=3 t=2 with --deterministic, p=2 sharded equal to p=1, weights at exactly zero"
+
 # Metrics: a step touches a few hundred of the 3000 columns, so auto takes the sparse exchange.
 bytes=$(metric m2.jsonl exchange_bytes_per_step)
 dense=$(metric m2.jsonl dense_exchange_bytes_per_step)

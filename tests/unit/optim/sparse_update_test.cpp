@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dptrain/error.hpp"
 #include "dptrain/optimizer.hpp"
 
 namespace dptrain {
@@ -26,6 +27,29 @@ TEST(Adagrad, MatchesTheFormula) {
   EXPECT_NEAR(p[1], -1.9, 1e-6);
   ASSERT_EQ(opt->state().size(), 1u);
   EXPECT_EQ(opt->state()[0].first, "accumulator");
+}
+
+// --l1: the step, then a soft-threshold of lr l1 / (sqrt(acc) + eps): a weight that would
+// cross zero stops at zero; the compact step does the same to the columns it is given.
+TEST(Adagrad, L1SoftThresholdsAfterTheStep) {
+  OptimizerOptions o;
+  o.name = "adagrad";
+  o.eps = 1e-10;
+  o.l1 = 0.5;
+  auto opt = make_optimizer(o, 3);
+  std::vector<float> p = {1.0f, 0.04f, -2.0f}, g = {2.0f, -1.0f, 0.0f};
+  opt->step(p, g, 0.1, 1.0f);  // |g| = sqrt(acc): step 0.1 sign(g), then 0.1 * 0.5 / |g| towards 0
+  EXPECT_NEAR(p[0], 1.0 - 0.1 - 0.05 / 2, 1e-6);
+  EXPECT_NEAR(p[1], 0.04 + 0.1 - 0.05, 1e-6);
+  EXPECT_EQ(p[2], 0.0f);  // acc 0: the threshold (0.05 / 1e-10) takes it to zero, not past it
+  auto sparse = make_optimizer(o, 6);
+  std::vector<float> ps = {1.0f, -0.01f, 0.3f, 0.3f, 5.0f, 5.0f}, compact = {0.0f, 1.0f};
+  sparse->step_sparse(ps, std::vector<std::int32_t>{0}, 2, compact, 0.1, 1.0f);  // column 0, no tail
+  EXPECT_EQ(ps[0], 0.0f);                                      // acc 0 at eps: shrunk to zero
+  EXPECT_NEAR(ps[1], -0.01 - 0.1 + 0.05, 1e-6);                // -0.11, then 0.05 towards zero
+  EXPECT_EQ(ps[2], 0.3f);                                       // untouched columns stay (lazy)
+  o.name = "sgd";
+  EXPECT_THROW(validate(o), ConfigError);
 }
 
 // A model with 6 first-layer columns of width 2 and a tail of 3: 15 parameters.
