@@ -99,10 +99,9 @@ class SparseGradientSync final : public GradientSync {
     StepTotals totals = deterministic_        ? reduce(fixed_, sparse, mine, cols)
                               : sharded_ && sparse ? reduce_scatter(mine, cols)
                                                    : reduce(sums_, sparse, mine, cols);
-    if (sharded_ && !sparse) return keep_own_part(totals);
     communicated(sparse ? "sparse allreduce wait" : "allreduce wait", t0, now_seconds());
     if (failed_) agree_and_throw(comm_, local_error);
-    return totals;
+    return sharded_ && !sparse ? keep_own_part(totals) : totals;
   }
 
   GradientView view() override {

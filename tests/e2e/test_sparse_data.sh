@@ -32,6 +32,17 @@ run_mpi 3 train "${CSR[@]}" "${common[@]}" --clip-norm 0.05 --checkpoint c3.h5 >
 params_close c3.h5 c1.h5 1e-5 || fail "p=3 column-sharded with --clip-norm differs from p=1"
 params_close c3.h5 s1.h5 1e-3 && fail "--clip-norm 0.05 changed nothing: the test does not test clipping"
 pass "p=3 column-sharded with --clip-norm (the global norm) equals p=1"
+# A failure or a NaN on one rank stops every rank alike under the column-sharded update, for
+# both reductions (the dense one keeps a part of the whole sums).
+for ex in sparse dense; do
+  DPTRAIN_FAULT="rank=1,step=5,kind=throw" expect_failure "sharded-throw-$ex" \
+    "^dptrain: error: injected fault \(DPTRAIN_FAULT\) on rank 1 at step 5 \[rank 1\]$" 2 \
+    train "${CSR[@]}" "${common[@]}" --sparse-exchange $ex
+  DPTRAIN_FAULT="rank=1,step=5,kind=nan" expect_failure "sharded-nan-$ex" \
+    "dptrain: error: training diverged: non-finite loss or gradient at epoch 1, step 5 \(global step 5\)" 3 \
+    train "${CSR[@]}" "${common[@]}" --sparse-exchange $ex
+done
+
 # Momentum moves every column each step: not sharded by column (auto), refused with on.
 mom=(--optimizer momentum --lr 0.05)
 run_mpi 1 train "${CSR[@]}" "${common[@]}" "${mom[@]}" --checkpoint m1.h5 >/dev/null
