@@ -65,7 +65,8 @@ void EpochReporter::start(const RunSummary& run) {
     << " x " << run.features << " features, " << run.ranks << " rank(s) x " << o.threads << " thread(s), sync "
     << o.sync << (config_.gradient_sync() ? "" : " every " + std::to_string(o.average_every) + " step(s)")
     << (o.deterministic ? " (deterministic)" : "") << ", global batch " << run.global_batch << ", " << run.steps
-    << " steps/epoch, optimizer " << o.optimizer.name << ", lr " << o.schedule.lr;
+    << " steps/epoch, optimizer " << o.optimizer.name << ", lr " << o.schedule.lr
+    << (run.update.empty() ? "" : ", " + run.update);
   log_info(run.model);
   log_info(s.str());
   step_log_.emplace(o.log_every, run.steps, o.epochs, run.global_batch);

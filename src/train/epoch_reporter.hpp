@@ -20,6 +20,7 @@ struct RunSummary {
   std::string model;  // ModelSpec::describe()
   std::int64_t rows = 0, held_out = 0, features = 0, global_batch = 0, steps = 0;
   int ranks = 1;
+  std::string update;  // how the update is split over ranks, if it is ("update split by input column")
 };
 
 // "epoch 2/10  loss 0.3012  acc 0.9100 ... samples/s  1.23 s (compute ..., comm ..., io ...)".

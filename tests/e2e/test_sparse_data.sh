@@ -14,12 +14,15 @@ pass "inspect: $(grep "CSR group" <<<"$out" | cut -c1-110)"
 
 # The same rows, CSR and dense: the same model.
 common=(--model softmax --optimizer adagrad --lr 0.3 --epochs 3 --batch 64 --progress off)
-run_mpi 1 train "${CSR[@]}" "${common[@]}" --checkpoint s1.h5 --metrics m1.jsonl >/dev/null
+run_mpi 1 train "${CSR[@]}" "${common[@]}" --checkpoint s1.h5 --metrics m1.jsonl >s1.log 2>&1
+! grep -q "update split" s1.log || fail "1 rank: the run's header says the update is split"
 run_mpi 1 train --data d.h5 "${common[@]}" --checkpoint dense.h5 >/dev/null
 params_close s1.h5 dense.h5 1e-5 || fail "CSR and dense training differ"
 pass "CSR training equals dense training"
 for np in 2 4; do
-  run_mpi "$np" train "${CSR[@]}" "${common[@]}" --checkpoint s$np.h5 --metrics m$np.jsonl >/dev/null 2>&1
+  run_mpi "$np" train "${CSR[@]}" "${common[@]}" --checkpoint s$np.h5 --metrics m$np.jsonl >s$np.log 2>&1
+  grep -q "optimizer adagrad, lr 0.3, update split by input column over the ranks$" s$np.log ||
+    { cat s$np.log; fail "p=$np: the run's header does not say the update is split by column"; }
   params_close s$np.h5 s1.h5 1e-5 || fail "p=$np differs from p=1"
   pass "sparse softmax + adagrad p=$np equals p=1 (float rounding)"
 done
