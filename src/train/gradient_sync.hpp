@@ -66,8 +66,9 @@ struct ExchangeVolume {
 
 class GradientSync {
  public:
-  GradientSync(Communicator& comm, std::size_t num_params, Timeline& timeline)
-      : comm_(comm), n_(num_params), grad_(num_params + kTotalsSlots, 0.0f), timeline_(timeline) {}
+  // own_buffer false: the subclass keeps the gradient elsewhere (grad_ stays empty).
+  GradientSync(Communicator& comm, std::size_t num_params, Timeline& timeline, bool own_buffer = true)
+      : comm_(comm), n_(num_params), grad_(own_buffer ? num_params + kTotalsSlots : 0, 0.0f), timeline_(timeline) {}
   virtual ~GradientSync() = default;
   GradientSync(const GradientSync&) = delete;
   GradientSync& operator=(const GradientSync&) = delete;
@@ -98,8 +99,10 @@ class GradientSync {
   // The gradient buffer holds num_params sums, then [rows, loss, correct, non-finite] and the
   // two flag slots.
   static constexpr std::size_t kTotalsSlots = 4 + kFlagSlots;
-  // Writes this rank's totals and flags behind the gradient.
-  void write_totals(const LocalStep& mine);
+  // Writes this rank's totals and flags behind the gradient (of grad_, or of `buffer`: n_ values
+  // and the totals slots).
+  void write_totals(const LocalStep& mine) { write_totals(mine, grad_); }
+  void write_totals(const LocalStep& mine, std::span<float> buffer) const;
   StepTotals read_totals() const;
   // Records a span of communication.
   void communicated(const char* name, double start, double end);
