@@ -25,6 +25,15 @@ run_mpi 2 "${common[@]}" "${momentum[@]}" --exchange node-shm --checkpoint "$WOR
 params_close "$WORK/shm.h5" "$WORK/mpi.h5" 0 || fail "2x1 node exchange differs from the MPI allreduce"
 pass "2x1 node exchange is bitwise equal to the MPI allreduce path"
 
+# No shared window (Open MPI's pt2pt one-sided component cannot map one): the run says so and
+# falls back to the MPI allreduce, with the same result.
+out=$(OMPI_MCA_osc=pt2pt run_mpi 2 "${common[@]}" "${momentum[@]}" --exchange node-shm --overlap off \
+  --checkpoint "$WORK/fallback.h5" 2>&1)
+grep -q "warning: --exchange node-shm: MPI_Win_allocate_shared .* failed on some rank; the gradient goes through MPI instead" \
+  <<<"$out" || { echo "$out" >&2; fail "no fallback warning without a shared window"; }
+params_close "$WORK/fallback.h5" "$WORK/mpi.h5" 0 || fail "the fallback differs from the MPI path"
+pass "without a shared window the run warns and falls back to the MPI allreduce (bitwise the same)"
+
 # Adam: the checkpoint's state is whole (gathered before writing), so a resume continues bitwise.
 args=("${common[@]}" --optimizer adam --lr 0.01 --exchange node-shm)
 run_mpi 3 "${args[@]}" --checkpoint-dir "$WORK/ck" --checkpoint-every 1 --keep-last 3 --checkpoint "$WORK/full.h5" >/dev/null
