@@ -5,7 +5,7 @@ less the batch = the gradient, the exchange spans, "update") and of the whole st
 forward/backward to the next). Usage: scripts/step_breakdown.py [--rank R] TRACE.json..."""
 import argparse, json, statistics
 
-PER_STEP = ("batch", "forward/backward", "allreduce wait", "node exchange", "update", "parameter exchange",
+PER_STEP = ("batch", "forward/backward", "allreduce wait", "node wait", "node sum", "update", "parameter exchange",
             "parameter allgather")
 ap = argparse.ArgumentParser()
 ap.add_argument("--rank", type=int, default=0)

@@ -51,6 +51,8 @@ class NodeSharedExchange final : public GradientSync {
     if (step.flags.failed) std::fill(g.begin(), g.end(), 0.0f);
     write_totals(step, g);
     node_.barrier("gradient exchange");
+    const double t1 = now_seconds();
+    communicated("node wait", t0, t1);  // for the other ranks' gradients
     node_.sum(begin_, end_, g.data() + begin_);
     node_.sum(n_, n_ + kTotalsSlots, totals_);
     const Eigen::Map<const Eigen::VectorXf> part(g.data() + begin_, static_cast<Eigen::Index>(end_ - begin_));
@@ -58,7 +60,7 @@ class NodeSharedExchange final : public GradientSync {
     node_.barrier("gradient norm");
     squares_ = 0;
     for (int q = 0; q < node_.size(); ++q) squares_ += node_.scalars(q)[0];
-    communicated("node exchange", t0, now_seconds());
+    communicated("node sum", t1, now_seconds());
     const RankFlags flags = read_flags(std::span<const float>(totals_));
     if (flags.failed) agree_and_throw(comm_, local_error);
     const bool finite = std::isfinite(squares_);

@@ -14,7 +14,7 @@ for pt in 2x1 2x2 3x1 4x1; do
     --timeline "$WORK/$pt.json" --checkpoint "$WORK/$pt.h5" 2>&1)
   grep -q "gradient exchange: node shared memory ($np ranks on one node" <<<"$out" \
     || { echo "$out" >&2; fail "$pt: the run does not say it took the node exchange"; }
-  grep -q '"node exchange"' "$WORK/$pt.json" || fail "$pt: no node exchange span in the timeline"
+  grep -q '"node sum"' "$WORK/$pt.json" || fail "$pt: no node sum span in the timeline"
   params_close "$WORK/$pt.h5" "$WORK/ref.h5" 1e-4 || fail "$pt (node exchange) differs from 1x1"
   pass "$pt node exchange matches 1x1 (momentum, weight decay, cosine warmup, clipping)"
 done
