@@ -5,6 +5,7 @@
 //   --sync grad --overlap on      each gradient bucket's allreduce starts as soon as backprop
 //                                 has finished it; the step's totals follow
 //   --sync grad --deterministic   fixed-point integer sums (exact, order-free)
+//   --exchange node-shm           ranks of one node: sums in shared memory (node_shared_sync.hpp)
 //   --sync params                 local SGD: no exchange per step; the parameters are averaged
 //                                 every --average-every steps and at the end of every epoch
 // Every reduction carries the flags (failed, stop) in its last two slots (RankFlags).
