@@ -13,9 +13,10 @@
 namespace dptrain {
 namespace {
 
-// auto picks the node exchange: on 2 ranks of this 2-core node it beat the MPI allreduce in every
-// side-by-side pair, 1.12-1.32x on mlp:256,128 and 1.13-1.40x on mlp:4096,4096, quiet or loaded
-// (BENCHMARKS.md, "Node shared-memory exchange").
+// auto picks the node exchange: on 2 ranks of this 2-core node it beat the MPI allreduce
+// 1.12-1.32x on mlp:256,128 and 1.13-1.40x on mlp:4096,4096, quiet or loaded; it lost (0.80x)
+// only beside a busy process with ranks bound to cores (BENCHMARKS.md, "Node shared-memory
+// exchange").
 constexpr bool kNodeExchangeByDefault = true;
 
 class NodeSharedExchange final : public GradientSync {
