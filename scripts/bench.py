@@ -13,6 +13,8 @@ What it measures (see BENCHMARKS.md, "Reading the figures"):
 - softmax on 1 and 2 ranks;
 - mlp:4096,4096 on 2 ranks: dptrain's default environment, glibc tuned by environment
   variables, and glibc's own defaults (DPTRAIN_SYSTEM_MALLOC=1); and 1 rank for the scaling;
+- 2x1 with --exchange mpi (the MPI allreduce) beside the default (auto: the node's shared memory),
+  for both models and under load;
 - 1x1, 2x1, 1x2 again with one competing busy process (`yes > /dev/null`), and 1x2 with
   libgomp's own spin default (GOMP_SPINCOUNT=300000)."""
 import argparse, datetime, json, os, platform, re, subprocess, sys, time
@@ -152,7 +154,9 @@ plan = [
     ("dptrain-1x2", lambda: run_dptrain("dptrain-1x2", 1, 2)),
     ("pytorch-1x1", lambda: run_torch("pytorch-1x1", 1, 1)),
     ("pytorch-2x1", lambda: run_torch("pytorch-2x1", 2, 1)),
-    ("dptrain-2x1-overlap-off", lambda: run_dptrain("dptrain-2x1-overlap-off", 2, 1, extra=["--overlap", "off"])),
+    ("dptrain-2x1-exchange-mpi", lambda: run_dptrain("dptrain-2x1-exchange-mpi", 2, 1, extra=["--exchange", "mpi"])),
+    ("dptrain-2x1-overlap-off", lambda: run_dptrain("dptrain-2x1-overlap-off", 2, 1,
+                                                    extra=["--exchange", "mpi", "--overlap", "off"])),
     ("dptrain-2x1-shard-update", lambda: run_dptrain("dptrain-2x1-shard-update", 2, 1,
                                                      extra=["--shard-update", "on"])),
     ("dptrain-2x1-deterministic", lambda: run_dptrain("dptrain-2x1-deterministic", 2, 1, extra=["--deterministic"])),
@@ -168,11 +172,14 @@ plan = [
                                                     epochs=3, lr="0.005", env=["DPTRAIN_SYSTEM_MALLOC=1"])),
     ("wide-2x1-shard-update", lambda: run_dptrain("wide-2x1-shard-update", 2, 1, model=WIDE, data=wide, epochs=3,
                                                   lr="0.005", extra=["--shard-update", "on"])),
+    ("wide-2x1-exchange-mpi", lambda: run_dptrain("wide-2x1-exchange-mpi", 2, 1, model=WIDE, data=wide, epochs=3,
+                                                  lr="0.005", extra=["--exchange", "mpi"])),
     ("wide-1x1", lambda: run_dptrain("wide-1x1", 1, 1, model=WIDE, data=wide, epochs=3, lr="0.005")),
 ]
 loaded_plan = [
     ("loaded-1x1", lambda: run_dptrain("loaded-1x1", 1, 1)),
     ("loaded-2x1", lambda: run_dptrain("loaded-2x1", 2, 1)),
+    ("loaded-2x1-exchange-mpi", lambda: run_dptrain("loaded-2x1-exchange-mpi", 2, 1, extra=["--exchange", "mpi"])),
     ("loaded-2x1-bind-none", lambda: run_dptrain("loaded-2x1-bind-none", 2, 1, bind_none=True)),
     ("loaded-2x1-spin-only", lambda: run_dptrain("loaded-2x1-spin-only", 2, 1, env=["DPTRAIN_WAIT_SPIN_US=1000000000"])),
     ("loaded-2x1-yield-at-once", lambda: run_dptrain("loaded-2x1-yield-at-once", 2, 1, env=["DPTRAIN_WAIT_SPIN_US=0"])),
@@ -268,6 +275,10 @@ lines = [
     f"| mlp:4096,4096 2x1: default environment within 10% of tuned malloc | {wide_default_vs_tuned:.2f} "
     f"(glibc's own defaults: {wide_glibc_vs_tuned:.2f}) | {verdict(wide_default_vs_tuned >= 0.9)} |",
     f"| mlp:4096,4096 scaling 1x1 -> 2x1 >= 0.9 | {wide_scaling:.2f} | {verdict(wide_scaling >= 0.9)} |",
+    f"| (not a target) 2x1 default (--exchange auto) / --exchange mpi | mlp:256,128: "
+    f"{sps('dptrain-2x1') / sps('dptrain-2x1-exchange-mpi'):.2f}; mlp:4096,4096: "
+    f"{sps('wide-2x1') / sps('wide-2x1-exchange-mpi'):.2f}; loaded mlp:256,128: "
+    f"{sps('loaded-2x1') / sps('loaded-2x1-exchange-mpi'):.2f} | - |",
     f"| (not a target) --shard-update on, 2x1 / default | mlp:256,128: {sps('dptrain-2x1-shard-update') / sps('dptrain-2x1'):.2f}; "
     f"mlp:4096,4096: {sps('wide-2x1-shard-update') / sps('wide-2x1'):.2f} | - |",
     f"| --deterministic <= 2x the normal step (goal 1.5x), mlp:256,128 2x1 | {det_mlp:.2f}x (one rank's step in-process: "
@@ -296,7 +307,7 @@ for r in results:
 lines += ["", "One busy competing process (`yes > /dev/null`), same commands:", "",
           "| run | samples/s without it | with it | with / without |", "|---|---:|---:|---:|"]
 for quiet, loaded in (("dptrain-1x1", "loaded-1x1"), ("dptrain-2x1", "loaded-2x1"),
-                      ("dptrain-2x1", "loaded-2x1-bind-none"), ("dptrain-2x1", "loaded-2x1-spin-only"),
+                      ("dptrain-2x1-exchange-mpi", "loaded-2x1-exchange-mpi"), ("dptrain-2x1", "loaded-2x1-bind-none"), ("dptrain-2x1", "loaded-2x1-spin-only"),
                       ("dptrain-2x1", "loaded-2x1-yield-at-once"), ("dptrain-2x1", "loaded-2x1-bind-none-yield-at-once"),
                       ("dptrain-1x2", "loaded-1x2"),
                       ("dptrain-1x2", "loaded-1x2-gomp-default-spin"), ("pytorch-2x1", "loaded-2x1-pytorch")):

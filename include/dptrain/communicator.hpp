@@ -11,6 +11,8 @@
 
 namespace dptrain {
 
+class NodeSharedMemory;
+
 class Communicator {
  public:
   Communicator() = default;
@@ -47,6 +49,11 @@ class Communicator {
   // Every rank receives every rank's string, in rank order.
   virtual std::vector<std::string> allgather(const std::string& text) = 0;
   virtual void barrier() = 0;
+
+  // Memory shared by the ranks (a collective): `bytes` per rank, when every rank of this group
+  // runs on one node and the platform maps it; otherwise nullptr, and `why_not` says why.
+  // The default has none.
+  virtual std::unique_ptr<NodeSharedMemory> allocate_node_shared(std::size_t bytes, std::string& why_not);
 
   // Point-to-point: `data` goes to rank `dest`, which must call recv with the same length.
   // Messages between two ranks arrive in the order they were sent. The defaults throw, so

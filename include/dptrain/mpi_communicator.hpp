@@ -1,6 +1,6 @@
 #pragma once
 // The production communicator. This header does not include <mpi.h>: every MPI call lives
-// in src/comm/mpi_communicator.cpp.
+// in src/comm/mpi_communicator.cpp (and the node's shared memory in mpi_node_shared.cpp).
 #include <memory>
 
 #include "dptrain/communicator.hpp"
@@ -43,6 +43,7 @@ class MpiCommunicator : public Communicator {
   void barrier() override;
   void send(std::span<const float> data, int dest, const char* phase) override;
   void recv(std::span<float> data, int source, const char* phase) override;
+  std::unique_ptr<NodeSharedMemory> allocate_node_shared(std::size_t bytes, std::string& why_not) override;
 
   void set_stall_timeout(double seconds);
   std::string processor_name() const;

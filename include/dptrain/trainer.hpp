@@ -37,6 +37,7 @@ struct TrainOptions {
   std::string timeline;                // Chrome-trace file ("" = none)
   bool deterministic = false;          // bitwise-identical results for any ranks x threads
   std::string shard_update = "auto";   // auto | on | off: each rank updates its part of the parameters
+  std::string exchange = "auto";       // auto | mpi | node-shm: how the ranks of one node combine a step
   std::string sparse_exchange = "auto"; // CSR input: auto | sparse (union of touched columns) | dense
   std::string checkpoint;              // final model file ("" = none)
   std::string checkpoint_dir;          // periodic checkpoints (training state) go here

@@ -142,6 +142,11 @@ void add_train_command(CLI::App& app, Runner& run) {
                   "optimizer state, allgather the parameters (ZeRO-1; auto: off for dense data, it lost on 2 shared cores; "
                   "on for CSR data with adagrad or sgd, each rank updating its range of input columns: BENCHMARKS.md)")
       ->capture_default_str();
+  par->add_option("--exchange", o.exchange,
+                  "auto | mpi | node-shm: how ranks on one node combine a step. node-shm: through shared memory "
+                  "(each rank sums and updates its part of the parameters, no MPI call per step; only when all "
+                  "ranks share one node); mpi: MPI allreduce; auto: node-shm where available (BENCHMARKS.md)")
+      ->capture_default_str();
   par->add_flag("--deterministic", o.deterministic,
                 "Bitwise-identical results for any ranks x threads (fixed-point sums of fixed row blocks; slower)");
   par->add_option("--sparse-exchange", o.sparse_exchange,

@@ -1,11 +1,12 @@
-// Defaults of the optional operations of Communicator: point-to-point, and the sharded
-// exchange by allreduce.
+// Defaults of the optional operations of Communicator: point-to-point, the sharded exchange by
+// allreduce, and no node shared memory.
 #include "dptrain/communicator.hpp"
 
 #include <algorithm>
 #include <vector>
 
 #include "dptrain/error.hpp"
+#include "dptrain/node_shared_memory.hpp"
 
 namespace dptrain {
 
@@ -30,6 +31,11 @@ void Communicator::allgather_parts(std::span<float> data, std::span<const std::s
   std::fill(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(lo), 0.0f);
   std::fill(data.begin() + static_cast<std::ptrdiff_t>(hi), data.end(), 0.0f);
   allreduce_sum(data, phase);  // x + 0 is x: exact
+}
+
+std::unique_ptr<NodeSharedMemory> Communicator::allocate_node_shared(std::size_t, std::string& why_not) {
+  why_not = "this communicator has no shared memory";
+  return nullptr;
 }
 
 }  // namespace dptrain

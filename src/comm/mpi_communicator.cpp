@@ -1,4 +1,4 @@
-// The only file that includes <mpi.h>.
+// With mpi_node_shared.cpp, the only files that include <mpi.h>.
 #include "dptrain/mpi_communicator.hpp"
 
 #include <mpi.h>
@@ -15,6 +15,8 @@
 
 #include "dptrain/error.hpp"
 #include "dptrain/clock.hpp"
+#include "mpi_node_shared.hpp"
+#include "wait_backoff.hpp"
 
 namespace dptrain {
 namespace {
@@ -68,12 +70,8 @@ struct MpiCommunicator::Impl {
   int rank = 0;
   int size = 1;
   double stall_timeout_s = 300.0;
-  // How long a wait spins before it yields: 50 us, or DPTRAIN_WAIT_SPIN_US (for measuring
-  // waits on shared cores: 0 yields at once, a huge value spins only; BENCHMARKS.md).
-  double spin_s = [] {
-    const char* us = std::getenv("DPTRAIN_WAIT_SPIN_US");
-    return us ? std::max(0.0, std::atof(us)) * 1e-6 : 50e-6;
-  }();
+  // How long a wait spins before it yields (wait_backoff.hpp).
+  double spin_s = wait_spin_seconds();
   std::vector<MPI_Request> pending;
   std::vector<const char*> pending_phases;
   std::vector<std::string> hosts;  // every rank's host (MPI_Get_processor_name), in rank order
@@ -106,31 +104,17 @@ struct MpiCommunicator::Impl {
 
   // Waits for `request`, polling; past the stall timeout, reports and aborts the job:
   // a peer that never arrives cannot be recovered from inside MPI. Open MPI moves shared-memory
-  // transfers only inside MPI calls, so a waiting rank polls; but on a shared core a rank that
-  // only spins takes the time slice its late peer needs. So: spin for kSpinSeconds (a peer
-  // that is running arrives within that), then yield the core between polls, and past
-  // kYieldSeconds sleep between polls, doubling the sleep up to kMaxSleepSeconds.
+  // transfers only inside MPI calls, so a waiting rank polls, backing off (WaitBackoff).
   void wait(MPI_Request& request, const char* phase, MPI_Status* status = MPI_STATUS_IGNORE) {
-    const double kSpinSeconds = spin_s, kYieldSeconds = std::max(1e-3, spin_s);
-    constexpr double kMaxSleepSeconds = 250e-6;
     int done = 0;
     check(MPI_Test(&request, &done, status), "MPI_Test");
     if (done) return;
-    const double start = now_seconds();
-    double sleep_s = 10e-6;
-    for (long polls = 1;; ++polls) {
+    WaitBackoff backoff(spin_s);
+    while (true) {
       check(MPI_Test(&request, &done, status), "MPI_Test");
       if (done) return;
-      if (polls % 32 != 0) continue;  // the clock costs more than a poll
-      const double waited = now_seconds() - start;
+      const double waited = backoff.pause();
       if (stall_timeout_s > 0 && waited > stall_timeout_s) report_stall_and_abort(phase, waited);
-      if (waited < kSpinSeconds) continue;
-      if (waited < kYieldSeconds) {
-        std::this_thread::yield();
-      } else {
-        std::this_thread::sleep_for(std::chrono::duration<double>(sleep_s));
-        sleep_s = std::min(2 * sleep_s, kMaxSleepSeconds);
-      }
     }
   }
 
@@ -356,6 +340,10 @@ void MpiCommunicator::recv(std::span<float> d, int source, const char* phase) {
     throw CommunicationError(std::string(phase) + ": expected " + std::to_string(expected) +
                 " values from rank " + std::to_string(source) + ", received " +
                 std::to_string(count));
+}
+
+std::unique_ptr<NodeSharedMemory> MpiCommunicator::allocate_node_shared(std::size_t bytes, std::string& why_not) {
+  return allocate_mpi_node_shared(impl_->comm, bytes, impl_->spin_s, impl_->stall_timeout_s, why_not);
 }
 
 std::string MpiCommunicator::rank_on_host(int rank) const { return impl_->rank_on_host(rank); }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "deterministic_blocks.hpp"
+#include "node_shared_sync.hpp"
 #include "sharded_update.hpp"
 #include "dptrain/clock.hpp"
 
@@ -26,13 +27,13 @@ double GradientSync::take_comm_seconds() {
   return s;
 }
 
-void GradientSync::write_totals(const LocalStep& mine) {
+void GradientSync::write_totals(const LocalStep& mine, std::span<float> buffer) const {
   const bool failed = mine.flags.failed;
-  grad_[n_] = static_cast<float>(mine.rows);
-  grad_[n_ + 1] = static_cast<float>(failed ? 0.0 : mine.stats.loss);
-  grad_[n_ + 2] = static_cast<float>(failed ? 0.0 : mine.stats.correct);
-  grad_[n_ + 3] = 0;
-  write_flags(std::span<float>(grad_), mine.flags);
+  buffer[n_] = static_cast<float>(mine.rows);
+  buffer[n_ + 1] = static_cast<float>(failed ? 0.0 : mine.stats.loss);
+  buffer[n_ + 2] = static_cast<float>(failed ? 0.0 : mine.stats.correct);
+  buffer[n_ + 3] = 0;
+  write_flags(buffer.first(n_ + kTotalsSlots), mine.flags);
 }
 
 StepTotals GradientSync::read_totals() const {
@@ -188,6 +189,7 @@ std::unique_ptr<GradientSync> make_gradient_sync(const TrainConfig& config, Comm
   // Overlap needs float sums; with one rank there is nothing to overlap. Below
   // kOverlapMinValues the whole gradient is one message: a step of a small model is short, and
   // every extra (nonblocking) collective costs it tens of microseconds of latency.
+  if (auto node = make_node_shared_sync(config, comm, n, timeline)) return node;
   if (shard_update_enabled(config, comm.size(), n)) return make_sharded_update_sync(config, comm, n, timeline);
   constexpr std::size_t kOverlapMinValues = 65536;
   if (o.overlap && comm.size() > 1 && n >= kOverlapMinValues)

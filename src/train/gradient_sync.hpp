@@ -5,6 +5,7 @@
 //   --sync grad --overlap on      each gradient bucket's allreduce starts as soon as backprop
 //                                 has finished it; the step's totals follow
 //   --sync grad --deterministic   fixed-point integer sums (exact, order-free)
+//   --exchange node-shm           ranks of one node: sums in shared memory (node_shared_sync.hpp)
 //   --sync params                 local SGD: no exchange per step; the parameters are averaged
 //                                 every --average-every steps and at the end of every epoch
 // Every reduction carries the flags (failed, stop) in its last two slots (RankFlags).
@@ -66,8 +67,9 @@ struct ExchangeVolume {
 
 class GradientSync {
  public:
-  GradientSync(Communicator& comm, std::size_t num_params, Timeline& timeline)
-      : comm_(comm), n_(num_params), grad_(num_params + kTotalsSlots, 0.0f), timeline_(timeline) {}
+  // own_buffer false: the subclass keeps the gradient elsewhere (grad_ stays empty).
+  GradientSync(Communicator& comm, std::size_t num_params, Timeline& timeline, bool own_buffer = true)
+      : comm_(comm), n_(num_params), grad_(own_buffer ? num_params + kTotalsSlots : 0, 0.0f), timeline_(timeline) {}
   virtual ~GradientSync() = default;
   GradientSync(const GradientSync&) = delete;
   GradientSync& operator=(const GradientSync&) = delete;
@@ -98,8 +100,10 @@ class GradientSync {
   // The gradient buffer holds num_params sums, then [rows, loss, correct, non-finite] and the
   // two flag slots.
   static constexpr std::size_t kTotalsSlots = 4 + kFlagSlots;
-  // Writes this rank's totals and flags behind the gradient.
-  void write_totals(const LocalStep& mine);
+  // Writes this rank's totals and flags behind the gradient (of grad_, or of `buffer`: n_ values
+  // and the totals slots).
+  void write_totals(const LocalStep& mine) { write_totals(mine, grad_); }
+  void write_totals(const LocalStep& mine, std::span<float> buffer) const;
   StepTotals read_totals() const;
   // Records a span of communication.
   void communicated(const char* name, double start, double end);

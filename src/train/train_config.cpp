@@ -34,6 +34,10 @@ void check_parallelism(const TrainConfig& c, int ranks) {
     throw ConfigError("--shard-update '" + o.shard_update + "': expected auto, on or off");
   if (o.shard_update == "on" && (o.deterministic || !c.gradient_sync()))
     throw ConfigError("--shard-update on needs --sync grad without --deterministic (it sums floats)");
+  if (o.exchange != "auto" && o.exchange != "mpi" && o.exchange != "node-shm")
+    throw ConfigError("--exchange '" + o.exchange + "': expected auto, mpi or node-shm");
+  if (o.exchange == "node-shm" && (o.deterministic || !c.gradient_sync() || o.shard_update == "on"))
+    throw ConfigError("--exchange node-shm needs --sync grad without --deterministic or --shard-update on");
   if (o.deterministic && o.batch > 2048)
     throw ConfigError("--deterministic supports --batch up to 2048 (fixed-point range)");
   if (!c.gradient_sync() && o.batch < ranks)

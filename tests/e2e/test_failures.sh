@@ -21,11 +21,12 @@ DPTRAIN_FAULT="rank=1,step=45,kind=nan" expect_failure "nan-deterministic" \
   "dptrain: error: training diverged: non-finite loss or gradient at epoch 2, step 4 \(global step 45\)" \
   3 "${args[@]}" --deterministic
 
-# A rank that stalls inside the loop: the others name it and abort within the stall timeout.
+# A rank that stalls inside the loop: the others name it and abort within the stall timeout
+# (the MPI allreduce's wait; test_node_exchange.sh stalls the node exchange's barrier).
 start=$(date +%s)
 DPTRAIN_FAULT="rank=1,step=20,kind=stall" expect_failure "stall" \
   "dptrain: error: rank 0 waited [0-9]+ s in 'gradient allreduce' \(--stall-timeout 3\); rank\(s\) 1 did not arrive" \
-  3 "${args[@]}" --stall-timeout 3
+  3 "${args[@]}" --stall-timeout 3 --exchange mpi
 elapsed=$(( $(date +%s) - start ))
 [ "$elapsed" -lt 30 ] || fail "stall detection took $elapsed s"
 pass "stalled rank detected in $elapsed s"

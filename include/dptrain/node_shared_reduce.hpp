@@ -1,0 +1,55 @@
+#pragma once
+// Sums over the ranks of one node through shared memory (NodeSharedMemory), without an MPI
+// call per step. Every rank owns a buffer that it writes and every rank reads, a published
+// area for results it hands to the others, and a few doubles. barrier() orders the phases:
+// after it, every rank sees what every rank wrote before it. Sums run in rank order
+// (buffer 0 + buffer 1 + ...), so the result does not depend on timing, and one rank's sum of
+// a part is the only copy of it: every rank that reads it reads the same bits.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "dptrain/node_shared_memory.hpp"
+
+namespace dptrain {
+
+class NodeSharedReduce {
+ public:
+  static constexpr int kScalars = 8;
+  // The shared bytes each rank needs for a buffer of `values` floats and `published` floats.
+  static std::size_t bytes_per_rank(std::size_t values, std::size_t published);
+  // `memory` must have bytes_per_rank(values, published) per rank (still zero).
+  NodeSharedReduce(std::unique_ptr<NodeSharedMemory> memory, std::size_t values, std::size_t published);
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  std::span<float> buffer(int r) const { return {reinterpret_cast<float*>(memory_->region(r) + kHeader), values_}; }
+  std::span<float> published(int r) const {
+    return {reinterpret_cast<float*>(memory_->region(r) + kHeader) + padded(values_), published_};
+  }
+  double* scalars(int r) const { return reinterpret_cast<double*>(memory_->region(r) + kCounterBytes); }
+
+  // Waits until every rank of the node has arrived at this barrier (the n-th call of each
+  // rank meets the n-th call of the others). Spins, then yields, then sleeps (WaitBackoff);
+  // past the stall timeout the lowest waiting rank names the missing ones, and the job ends
+  // with the stall exit code. `phase` names the wait in that report.
+  void barrier(const char* phase);
+  // out[i] = buffer(0)[begin + i] + buffer(1)[begin + i] + ... in rank order, for i in
+  // [0, end - begin). `out` may be this rank's buffer at `begin` (a sum in place).
+  void sum(std::size_t begin, std::size_t end, float* out) const;
+
+ private:
+  static constexpr std::size_t kCounterBytes = 64;  // the barrier counter, on its own cache line
+  static constexpr std::size_t kHeader = kCounterBytes + kScalars * sizeof(double);
+  static std::size_t padded(std::size_t floats) { return (floats + 15) / 16 * 16; }
+  std::uint64_t* counter(int r) const { return reinterpret_cast<std::uint64_t*>(memory_->region(r)); }
+  [[noreturn]] void report_stall(const char* phase, double waited) const;
+
+  std::unique_ptr<NodeSharedMemory> memory_;
+  std::size_t values_, published_;
+  int rank_, size_;
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace dptrain

@@ -1,0 +1,141 @@
+#include "node_shared_sync.hpp"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+
+#include "dptrain/clock.hpp"
+#include "dptrain/log.hpp"
+#include "dptrain/node_shared_reduce.hpp"
+#include "sharded_update.hpp"
+
+namespace dptrain {
+namespace {
+
+// auto picks the node exchange: on 2 ranks of this 2-core node it beat the MPI allreduce
+// 1.12-1.32x on mlp:256,128 and 1.13-1.40x on mlp:4096,4096, quiet or loaded; it lost (0.80x)
+// only beside a busy process with ranks bound to cores (BENCHMARKS.md, "Node shared-memory
+// exchange").
+constexpr bool kNodeExchangeByDefault = true;
+
+class NodeSharedExchange final : public GradientSync {
+ public:
+  NodeSharedExchange(Communicator& comm, std::size_t n, Timeline& timeline, bool clipping,
+                     std::vector<std::size_t> parts, std::unique_ptr<NodeSharedMemory> memory)
+      : GradientSync(comm, n, timeline, false),
+        parts_(std::move(parts)),
+        begin_(parts_[comm.rank()]),
+        end_(parts_[comm.rank() + 1]),
+        node_(std::move(memory), n + kTotalsSlots, largest_part(parts_)),
+        clipping_(clipping) {}
+
+  // The shared bytes per rank: the gradient and its totals, and the largest part to publish.
+  static std::size_t shared_bytes(std::size_t n, const std::vector<std::size_t>& parts) {
+    return NodeSharedReduce::bytes_per_rank(n + kTotalsSlots, largest_part(parts));
+  }
+  static std::size_t largest_part(const std::vector<std::size_t>& parts) {
+    std::size_t m = 0;
+    for (std::size_t r = 0; r + 1 < parts.size(); ++r) m = std::max(m, parts[r + 1] - parts[r]);
+    return m;
+  }
+
+  // Backprop writes into this rank's shared buffer: nothing to copy before the exchange.
+  BatchStats compute(ParallelGradient& gradient, const float* params, const Batch& batch) override {
+    return gradient.compute(params, batch.features, batch.labels, batch.rows, mine().data());
+  }
+
+  // Barrier; this rank's part summed in place and every rank's totals summed (in rank order);
+  // barrier again to share the part's sum of squares: a non-finite part makes the step's loss
+  // NaN on every rank (all skip it or stop together), and it is the global norm for --clip-norm.
+  StepTotals exchange(const LocalStep& step, const std::optional<std::string>& local_error) override {
+    const double t0 = now_seconds();
+    const std::span<float> g = mine();
+    if (step.flags.failed) std::fill(g.begin(), g.end(), 0.0f);
+    write_totals(step, g);
+    node_.barrier("gradient exchange");
+    const double t1 = now_seconds();
+    communicated("node wait", t0, t1);  // for the other ranks' gradients
+    node_.sum(begin_, end_, g.data() + begin_);
+    node_.sum(n_, n_ + kTotalsSlots, totals_);
+    const Eigen::Map<const Eigen::VectorXf> part(g.data() + begin_, static_cast<Eigen::Index>(end_ - begin_));
+    node_.scalars(node_.rank())[0] = clipping_ ? part.cast<double>().squaredNorm() : (part.allFinite() ? 0.0 : NAN);
+    node_.barrier("gradient norm");
+    squares_ = 0;
+    for (int q = 0; q < node_.size(); ++q) squares_ += node_.scalars(q)[0];
+    communicated("node sum", t1, now_seconds());
+    const RankFlags flags = read_flags(std::span<const float>(totals_));
+    if (flags.failed) agree_and_throw(comm_, local_error);
+    const bool finite = std::isfinite(squares_);
+    return {totals_[0], finite ? totals_[1] : NAN, totals_[2], flags.stop};
+  }
+
+  GradientView view() override {
+    return {mine().subspan(begin_, end_ - begin_), {}, 0, begin_, clipping_ ? std::sqrt(squares_) : -1.0};
+  }
+
+  // This rank's updated part to every rank (the step's barriers ordered the reads of the last
+  // parts before this write).
+  SyncPoint after_update(std::span<float> params, std::int64_t, bool, RankFlags,
+                         const std::optional<std::string>&) override {
+    const double t0 = now_seconds();
+    share_parts(params);
+    communicated("parameter exchange", t0, now_seconds());
+    return {true, false};
+  }
+
+  void gather_state(Optimizer& optimizer) override {
+    for (auto& [name, values] : optimizer.state()) {
+      if (values->size() != n_) continue;
+      node_.barrier("optimizer state exchange");  // every rank has read the last published parts
+      share_parts(*values);
+    }
+  }
+
+ private:
+  std::span<float> mine() const { return node_.buffer(node_.rank()); }
+
+  void share_parts(std::span<float> data) {
+    std::copy(data.begin() + begin_, data.begin() + end_, node_.published(node_.rank()).begin());
+    node_.barrier("parameter exchange");
+    for (int q = 0; q < node_.size(); ++q) {
+      if (q == node_.rank()) continue;
+      const std::span<const float> theirs = node_.published(q);
+      std::copy(theirs.begin(), theirs.begin() + (parts_[q + 1] - parts_[q]), data.begin() + parts_[q]);
+    }
+  }
+
+  std::vector<std::size_t> parts_;
+  std::size_t begin_, end_;
+  NodeSharedReduce node_;
+  bool clipping_;
+  float totals_[kTotalsSlots] = {};  // rows, loss, correct, non-finite, failed, stop
+  double squares_ = 0;
+};
+
+}  // namespace
+
+bool node_exchange_wanted(const TrainConfig& config, int ranks) {
+  const TrainOptions& o = config.options;
+  if (ranks < 2 || o.deterministic || !config.gradient_sync() || o.shard_update == "on") return false;
+  return o.exchange == "node-shm" || (o.exchange == "auto" && kNodeExchangeByDefault);
+}
+
+std::unique_ptr<GradientSync> make_node_shared_sync(const TrainConfig& config, Communicator& comm,
+                                                    std::size_t num_params, Timeline& timeline) {
+  if (!node_exchange_wanted(config, comm.size())) return nullptr;
+  std::vector<std::size_t> parts = rank_parts(num_params, comm.size());
+  std::string why_not;
+  auto memory = comm.allocate_node_shared(NodeSharedExchange::shared_bytes(num_params, parts), why_not);
+  if (!memory) {
+    if (config.options.exchange == "node-shm")
+      log_warn("--exchange node-shm: " + why_not + "; the gradient goes through MPI instead");
+    return nullptr;
+  }
+  log_info("gradient exchange: node shared memory (" + std::to_string(comm.size()) +
+           " ranks on one node; each sums and updates its part of the parameters)");
+  return std::make_unique<NodeSharedExchange>(comm, num_params, timeline, config.options.clip_norm > 0,
+                                              std::move(parts), std::move(memory));
+}
+
+}  // namespace dptrain
