@@ -24,8 +24,7 @@ class Adagrad final : public Optimizer {
     use_huge_pages(acc_.data(), acc_.size() * sizeof(float));  // read at scattered columns (step_sparse)
   }
   void step_part(std::span<float> p, std::span<float> g, std::size_t offset, double lr, float scale) override {
-    const float a = static_cast<float>(lr);
-    for (std::size_t i = 0; i < p.size(); ++i) update(p, i, offset + i, g[i], a, scale);
+    update_run(p.data(), acc_.data() + offset, g.data(), p.size(), static_cast<float>(lr), scale);
     ++steps;
   }
   void step_sparse(std::span<float> p, std::span<const std::int32_t> columns, std::int64_t width,
@@ -64,20 +63,12 @@ class Adagrad final : public Optimizer {
   std::vector<std::pair<std::string, std::vector<float>*>> state() override { return {{"accumulator", &acc_}}; }
 
  private:
-  // Parameter i of `p`, whose accumulator is acc_[state].
-  void update(std::span<float> p, std::size_t i, std::size_t state, float grad, float lr, float scale) {
-    const float gi = grad * scale + wd_ * p[i];
-    acc_[state] += gi * gi;
-    const float root = std::sqrt(acc_[state]) + eps_;
-    p[i] -= lr * gi / root;
-    if (l1_ > 0) p[i] = shrink(p[i], lr * l1_ / root);
-  }
   // Soft-threshold: v moved `by` towards zero, and zero if it would cross it.
   static float shrink(float v, float by) {
     const float m = std::fabs(v) - by;
     return m > 0 ? std::copysign(m, v) : 0.0f;
   }
-  // update() on n contiguous parameters. A plain loop, vectorised by the compiler: every value
+  // The update of n contiguous parameters and their accumulators. A plain loop, vectorised by the compiler: every value
   // is computed by the same operations (contractions included) whether it falls in the
   // vectorised body or the remainder, so a column's result does not depend on where in a block
   // it lies (Eigen's packet and scalar paths round differently: that broke --deterministic).
