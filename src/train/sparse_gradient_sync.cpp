@@ -116,13 +116,11 @@ class SparseGradientSync final : public GradientSync {
     if (!sharded_) return {true, false};
     const double t0 = now_seconds();
     const auto w = static_cast<std::size_t>(width_);
-    std::vector<std::size_t> parts;
-    for (const std::size_t c : cuts_) parts.push_back(c * w);
     gathered_.resize(union_.size() * w);
     const int me = comm_.rank();
     for (std::size_t u = cuts_[me]; u < cuts_[me + 1]; ++u)
       std::copy_n(params.data() + static_cast<std::size_t>(union_[u]) * w, w, gathered_.data() + u * w);
-    comm_.allgather_parts(gathered_, parts, "parameter allgather");
+    comm_.allgather_parts(gathered_, value_cuts_, "parameter allgather");
     constexpr std::size_t kAhead = 16;  // the columns are scattered: fetch their lines early
     for (int r = 0; r < comm_.size(); ++r)
       if (r != me)
@@ -146,6 +144,8 @@ class SparseGradientSync final : public GradientSync {
       if (values->size() == params_) comm_.allgather_parts(*values, parts, "optimizer state allgather");
   }
 
+  std::string update_split() const override { return sharded_ ? "update split by input column over the ranks" : ""; }
+
   ExchangeVolume take_volume() override {
     ExchangeVolume v = volume_;
     volume_ = {};
@@ -160,6 +160,18 @@ class SparseGradientSync final : public GradientSync {
     else return gradient_.fixed()[i];
   }
 
+  // This rank's first-layer values at their columns' places in `buffer`: U's order (sparse), or
+  // the parameters' (dense).
+  template <class E>
+  void place_own(E* buffer, bool sparse, const std::vector<std::int32_t>& cols) const {
+    std::size_t u = 0;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      while (union_[u] != cols[i]) ++u;
+      const std::size_t at = (sparse ? u : static_cast<std::size_t>(cols[i])) * static_cast<std::size_t>(width_);
+      for (std::int64_t o = 0; o < width_; ++o) buffer[at + o] = own<E>(i * width_ + o);
+    }
+  }
+
   // Places this rank's values in `buffer` (union layout, or the whole parameter layout when
   // dense), sums over ranks, and reads the union's values into compact_.
   template <class E>
@@ -169,12 +181,7 @@ class SparseGradientSync final : public GradientSync {
     buffer.assign(body + kTotalsSlots, E(0));
     const std::size_t mine_head = cols.size() * static_cast<std::size_t>(width_);
     if (!mine.flags.failed) {
-      std::size_t u = 0;
-      for (std::size_t i = 0; i < cols.size(); ++i) {
-        while (union_[u] != cols[i]) ++u;
-        const std::size_t at = (sparse ? u : static_cast<std::size_t>(cols[i])) * static_cast<std::size_t>(width_);
-        for (std::int64_t o = 0; o < width_; ++o) buffer[at + o] = own<E>(i * width_ + o);
-      }
+      place_own(buffer.data(), sparse, cols);
       for (std::size_t i = 0; i < tail_; ++i) buffer[body - tail_ + i] = own<E>(mine_head + i);
     }
     E* totals = buffer.data() + body;
@@ -197,12 +204,14 @@ class SparseGradientSync final : public GradientSync {
     return {static_cast<double>(totals[0]), loss, static_cast<double>(totals[2]), flags.stop};
   }
 
-  // cuts_[r]: where rank r's owned columns start in union_.
+  // cuts_[r]: where rank r's owned columns start in union_; value_cuts_[r]: in U's values.
   void cut_union() {
     cuts_.clear();
+    value_cuts_.clear();
     for (const std::int32_t c : owned_)
       cuts_.push_back(static_cast<std::size_t>(std::lower_bound(union_.begin(), union_.end(), c) - union_.begin()));
     cuts_.back() = union_.size();
+    for (const std::size_t c : cuts_) value_cuts_.push_back(c * static_cast<std::size_t>(width_));
   }
 
   // Sharded, after a whole-union reduction: keeps this rank's columns and the tail, and the
@@ -230,18 +239,12 @@ class SparseGradientSync final : public GradientSync {
     sums_.assign(union_.size() * w, 0.0f);
     small_.assign(tail_ + 5 + kFlagSlots, 0.0);
     if (!mine.flags.failed) {
-      std::size_t u = 0;
-      for (std::size_t i = 0; i < cols.size(); ++i) {
-        while (union_[u] != cols[i]) ++u;
-        std::copy_n(gradient_.values().data() + i * w, w, sums_.data() + u * w);
-      }
+      place_own(sums_.data(), true, cols);
       for (std::size_t i = 0; i < tail_; ++i) small_[i] = gradient_.values()[cols.size() * w + i];
     }
-    std::vector<std::size_t> parts;
-    for (const std::size_t c : cuts_) parts.push_back(c * w);
-    const std::size_t part = parts[me + 1] - parts[me];
+    const std::size_t part = value_cuts_[me + 1] - value_cuts_[me];
     compact_.resize(part + tail_);
-    comm_.reduce_scatter_sum(sums_, std::span<float>(compact_.data(), part), parts, "gradient reduce-scatter");
+    comm_.reduce_scatter_sum(sums_, std::span<float>(compact_.data(), part), value_cuts_, "gradient reduce-scatter");
     double squares = 0;
     for (std::size_t i = 0; i < part; ++i) squares += static_cast<double>(compact_[i]) * compact_[i];
     double* totals = small_.data() + tail_;
@@ -269,7 +272,7 @@ class SparseGradientSync final : public GradientSync {
   SparseGradient gradient_;
   bool sharded_;
   std::vector<std::int32_t> owned_;  // owned_[r]: rank r's first input column (owned_[p]: the input count)
-  std::vector<std::size_t> cuts_;
+  std::vector<std::size_t> cuts_, value_cuts_;
   std::vector<std::int32_t> union_;
   std::vector<float> sums_, compact_, gathered_;
   std::vector<double> small_;
