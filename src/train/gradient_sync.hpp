@@ -90,6 +90,9 @@ class GradientSync {
   float* gradient() { return grad_.data(); }
   virtual GradientView view() { return {{grad_.data(), n_}, {}, 0}; }
   virtual ExchangeVolume take_volume() { return {}; }
+  // How the update is split over the ranks, for the run's header ("" when every rank updates
+  // every parameter, or when the exchange reports its own way, as the node exchange does).
+  virtual std::string update_split() const { return {}; }
   // Brings the optimizer state that other ranks updated into this rank's copy (a collective;
   // before a checkpoint; only a sharded update leaves it stale).
   virtual void gather_state(Optimizer&) {}

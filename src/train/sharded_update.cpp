@@ -82,6 +82,7 @@ class ShardedUpdate final : public GradientSync {
     for (auto& [name, values] : optimizer.state())
       if (values->size() == n_) comm_.allgather_parts(*values, parts_, "optimizer state allgather");
   }
+  std::string update_split() const override { return "update sharded over the ranks (ZeRO-1)"; }
 
  private:
   std::vector<std::size_t> parts_;

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <csignal>
 
-#include "sharded_update.hpp"
 #include "batch_source.hpp"
 #include "checkpointer.hpp"
 #include "dptrain/clock.hpp"
@@ -153,12 +152,8 @@ std::unique_ptr<BatchSource> Trainer::make_source() const {
 // The opening report, the run layout and the reading time (the slowest rank's).
 void Trainer::start_run() {
   timeline_.add("read", now_seconds() - data_.io_seconds, now_seconds());
-  const bool sparse = data_.shard.sparse();
-  const bool split = sparse ? sparse_shard_update_enabled(config_, comm_.size())
-                            : shard_update_enabled(config_, comm_.size(), state_.params.size());
   reporter_.start({state_.spec.describe(), state_.rows, data_.selection.validation_rows(), data_.desc.cols,
-                   global_batch_, steps_, comm_.size(),
-                   !split ? "" : sparse ? "update split by input column over the ranks" : "update sharded over the ranks (ZeRO-1)"});
+                   global_batch_, steps_, comm_.size(), sync_->update_split()});
   // The shards cut all rows of the data (held-out ones too): a rank's share of a batch is its
   // share of those.
   report_run_layout(comm_, {o_.threads, data_.shard.range, data_.desc.rows, global_batch_, block_order()});
