@@ -343,7 +343,8 @@ void MpiCommunicator::recv(std::span<float> d, int source, const char* phase) {
 }
 
 std::unique_ptr<NodeSharedMemory> MpiCommunicator::allocate_node_shared(std::size_t bytes, std::string& why_not) {
-  return allocate_mpi_node_shared(impl_->comm, bytes, impl_->spin_s, impl_->stall_timeout_s, why_not);
+  return allocate_mpi_node_shared(impl_->comm, bytes, impl_->spin_s, impl_->stall_timeout_s, why_not,
+                                  [this](MPI_Request& request) { impl_->wait(request, "node shared memory setup"); });
 }
 
 std::string MpiCommunicator::rank_on_host(int rank) const { return impl_->rank_on_host(rank); }

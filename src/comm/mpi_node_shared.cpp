@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "dptrain/exit_codes.hpp"
-#include "wait_backoff.hpp"
 
 namespace dptrain {
 namespace {
@@ -46,27 +45,12 @@ class MpiNodeShared final : public NodeSharedMemory {
   int rank_ = 0;
 };
 
-// A setup collective with the same timed wait as the others: a rank that never arrives ends
-// the job instead of hanging it.
-void wait_setup(MPI_Request& request, double spin_s, double stall_s) {
-  WaitBackoff backoff(spin_s);
-  for (int done = 0;;) {
-    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-    if (done) return;
-    const double waited = backoff.pause();
-    if (stall_s > 0 && waited > stall_s) {
-      std::fprintf(stderr, "dptrain: error: a rank did not arrive while the node's shared memory was set up\n");
-      MPI_Abort(MPI_COMM_WORLD, kExitStall);
-    }
-  }
-}
-
 // Whether `ok` holds on every rank of `comm`.
-bool all_ranks(MPI_Comm comm, bool ok, double spin_s, double stall_s) {
+bool all_ranks(MPI_Comm comm, bool ok, const std::function<void(MPI_Request&)>& wait) {
   int mine = ok ? 1 : 0, all = 0;
   MPI_Request request;
   if (MPI_Iallreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm, &request) != MPI_SUCCESS) return false;
-  wait_setup(request, spin_s, stall_s);
+  wait(request);
   return all == 1;
 }
 
@@ -88,7 +72,8 @@ std::vector<std::byte*> query_regions(MPI_Win win, int ranks) {
 }  // namespace
 
 std::unique_ptr<NodeSharedMemory> allocate_mpi_node_shared(MPI_Comm comm, std::size_t bytes, double spin_s,
-                                                           double stall_s, std::string& why_not) {
+                                                           double stall_s, std::string& why_not,
+                                                           const std::function<void(MPI_Request&)>& wait) {
   int size = 0, node_size = 0, rank = 0;
   MPI_Comm_size(comm, &size);
   MPI_Comm_rank(comm, &rank);
@@ -120,7 +105,7 @@ std::unique_ptr<NodeSharedMemory> allocate_mpi_node_shared(MPI_Comm comm, std::s
   std::vector<std::byte*> regions = allocated ? query_regions(win, size) : std::vector<std::byte*>{};
   if (!regions.empty()) std::memset(regions[static_cast<std::size_t>(rank)], 0, static_cast<std::size_t>(rounded));
   // The zeros are in place on every rank before any rank uses the memory.
-  if (!all_ranks(node, !regions.empty(), spin_s, stall_s)) {
+  if (!all_ranks(node, !regions.empty(), wait)) {
     why_not = "MPI_Win_allocate_shared of " + std::to_string(rounded) + " bytes per rank failed on some rank";
     if (win != MPI_WIN_NULL) MPI_Win_free(&win);
     MPI_Comm_free(&node);
