@@ -9,16 +9,8 @@
 #   trains softmax for one epoch on all of them with each p, and prints a Markdown table.
 #   Needs ~2.3 GB of disk and ~3 GB of memory. Environment: DPTRAIN (the binary), ROWS_PER_FILE.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-dptrain=${DPTRAIN:-$root/build/dptrain}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export HDF5_USE_FILE_LOCKING=FALSE
-work=${1:-}
-if [ -z "$work" ]; then
-  work=$(mktemp -d "${TMPDIR:-/tmp}/dptrain-bench-memory.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-fi
-mkdir -p "$work"
+source "$(dirname "$0")/bench_lib.sh"
+bench_workdir memory "${1:-}"
 rows=${ROWS_PER_FILE:-1350000}
 features=100
 for i in 0 1 2 3; do
@@ -30,15 +22,10 @@ data_bytes=$((4 * rows * features * 4))
 data_mb=$((data_bytes / 1048576))
 files_mb=$(( $(du -cb "$work"/bench-*.h5 | tail -1 | cut -f1) / 1048576 ))
 
-# peak RSS (MB) of each rank, rank order, one line
+# peak RSS (MiB) of each rank, rank order, one line
 peaks() {
   local np=$1; shift
-  rm -f "$work/rss."*
-  mpirun -np "$np" --bind-to none /usr/bin/python3 "$root/scripts/peak_rss.py" "$work/rss" \
-    "$dptrain" "$@" >"$work/train-$np.log"
-  local r out=""
-  for ((r = 0; r < np; r++)); do out+="$(( $(cat "$work/rss.$r") / 1024 )) "; done
-  echo "$out"
+  peak_rss_mib "$work/rss" "$np" "$work/train-$np.log" "$@"
 }
 args=(train --model softmax --epochs 1 --batch 8192 --lr 0.1 --progress off)
 base=$(peaks 1 "${args[@]}" --data "$work/small.h5")

@@ -13,16 +13,8 @@
 # SECTIONS (default "1 2 3": which parts to run), ROUNDS (default 1: in-memory/streamed pairs of
 # part 1, run alternately, each pair's ratio printed, with the median).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-dptrain=${DPTRAIN:-$root/build/dptrain}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export HDF5_USE_FILE_LOCKING=FALSE
-work=${1:-}
-if [ -z "$work" ]; then
-  work=$(mktemp -d "${TMPDIR:-/tmp}/dptrain-bench-stream.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-fi
-mkdir -p "$work"
+source "$(dirname "$0")/bench_lib.sh"
+bench_workdir stream "${1:-}"
 rows=${ROWS:-400000}
 fm_epochs=${FM_EPOCHS:-10}
 sections=" ${SECTIONS:-1 2 3} "
@@ -38,12 +30,8 @@ mean_after_first() { $py -c "import json,sys; r=[json.loads(l)[sys.argv[2]] for 
 # run NAME NP ARGS... : per-rank peak RSS (MiB) in $work/NAME.rss, metrics in $work/NAME.jsonl
 run() {
   local name=$1 np=$2; shift 2
-  rm -f "$work/$name.rss."*
-  mpirun -np "$np" --bind-to none $py "$root/scripts/peak_rss.py" "$work/$name.rss" \
-    "$dptrain" "$@" --metrics "$work/$name.jsonl" --progress off >"$work/$name.log"
-  local r out=""
-  for ((r = 0; r < np; r++)); do out+="$(( $(cat "$work/$name.rss.$r") / 1024 )) "; done
-  echo "$out" >"$work/$name.rss"
+  peak_rss_mib "$work/$name.rss" "$np" "$work/$name.log" "$@" --metrics "$work/$name.jsonl" --progress off \
+    >"$work/$name.rss"
 }
 
 [ -f "$work/big.h5" ] || "$dptrain" gen --out "$work/big.h5" --rows "$rows" --features 784 --classes 10 \
