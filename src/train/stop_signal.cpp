@@ -12,7 +12,8 @@ volatile std::sig_atomic_t g_signal = 0;
 volatile std::sig_atomic_t g_interrupts = 0;
 
 extern "C" void on_stop_signal(int sig) {
-  if (sig == SIGINT && ++g_interrupts >= 2) {
+  if (sig == SIGINT) g_interrupts = g_interrupts + 1;  // C++20 deprecates ++ on a volatile
+  if (sig == SIGINT && g_interrupts >= 2) {
     static const char msg[] = "dptrain: second interrupt, stopping at once\n";
     [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
     ::_exit(kExitSecondInterrupt);
