@@ -45,7 +45,8 @@ bool parse_line(const LineReader& in, std::string_view line, double& label,
   for (std::string_view token = next_token(rest); !token.empty(); token = next_token(rest)) {
     const std::size_t colon = token.find(':');
     if (colon == std::string_view::npos)
-      malformed_line(in, line, "'" + std::string(token) + "' is not index:value");
+      // std::string("'") first: "'" + std::string&& trips GCC 12's false -Wrestrict warning
+      malformed_line(in, line, std::string("'") + std::string(token) + "' is not index:value");
     const std::string_view key = token.substr(0, colon);
     if (key == "qid") continue;  // ranking query ids carry no feature
     Entry e{};
