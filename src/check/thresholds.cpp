@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "util/split.hpp"
+
 namespace dptrain {
 namespace {
 
@@ -77,11 +79,8 @@ std::string valid_metrics_text() {
 std::vector<Threshold> parse_thresholds(const std::string& text, Bound bound) {
   const std::string option = bound == Bound::Under ? "--fail-under" : "--fail-over";
   std::vector<Threshold> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    const std::string item = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    start = comma == std::string::npos ? text.size() + 1 : comma + 1;
+  for (const std::string& field : split_fields(text)) {
+    const std::string item = trim(field);
     const auto eq = item.find('=');
     if (eq == std::string::npos)
       throw ThresholdUsageError(option + " '" + item + "': expected METRIC=VALUE, e.g. accuracy=0.85");

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "dptrain/error.hpp"
+#include "util/split.hpp"
 
 namespace dptrain {
 
@@ -119,12 +120,7 @@ bool is_missing_marker(std::string_view text) {
 }
 
 LabelMap::LabelMap(const std::string& spec) {
-  std::size_t pos = 0;
-  while (pos < spec.size()) {
-    std::size_t comma = spec.find(',', pos);
-    if (comma == std::string::npos) comma = spec.size();
-    const std::string item = spec.substr(pos, comma - pos);
-    pos = comma + 1;
+  for (const std::string& item : split_list(spec)) {
     const std::size_t colon = item.find(':');
     double from = 0, to = 0;
     if (colon == std::string::npos || !parse_number(item.substr(0, colon), from) ||

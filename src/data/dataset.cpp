@@ -11,6 +11,7 @@
 #include "dptrain/error.hpp"
 #include "dptrain/hdf5.hpp"
 #include "dptrain/names.hpp"
+#include "util/split.hpp"
 
 namespace dptrain {
 namespace {
@@ -102,12 +103,7 @@ double max_finite_label(const Shard& shard) {
 
 std::vector<std::string> expand_file_list(const std::string& spec) {
   std::vector<std::string> files;
-  std::size_t pos = 0;
-  while (pos <= spec.size()) {
-    std::size_t comma = spec.find(',', pos);
-    if (comma == std::string::npos) comma = spec.size();
-    const std::string item = spec.substr(pos, comma - pos);
-    pos = comma + 1;
+  for (const std::string& item : split_list(spec)) {
     if (item.empty()) continue;
     if (item.find_first_of("*?[") == std::string::npos) {
       files.push_back(item);

@@ -1,5 +1,7 @@
 #include "dptrain/names.hpp"
 
+#include "util/split.hpp"
+
 namespace dptrain {
 
 std::string_view strip_utf8_bom(std::string_view text) {
@@ -16,13 +18,7 @@ std::vector<std::string> read_names(const H5Reader& file, const std::string& obj
   std::vector<std::string> names = file.attribute_strings(object, key, &scalar);
   if (!scalar) return names;
   // One string: an older file's joined names.
-  const std::string joined = names[0];
-  names.clear();
-  std::size_t start = 0;
-  for (std::size_t at; (at = joined.find(separator, start)) != std::string::npos; start = at + 1)
-    names.push_back(joined.substr(start, at - start));
-  names.push_back(joined.substr(start));
-  return names;
+  return split_fields(names[0], separator);
 }
 
 std::vector<std::string> read_class_names(const H5Reader& file, const std::string& labels_name) {

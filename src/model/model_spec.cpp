@@ -4,6 +4,7 @@
 #include "dptrain/error.hpp"
 #include "dptrain/model.hpp"
 #include "dptrain/shard.hpp"
+#include "util/split.hpp"
 
 namespace dptrain {
 
@@ -89,9 +90,7 @@ ModelSpec make_model_spec(const std::string& name, std::int64_t features, std::i
     spec.widths = {features};
     std::string sizes = name.size() > 4 ? name.substr(4) : "";
     if (sizes.empty()) throw ConfigError("--model mlp needs hidden sizes, e.g. mlp:256,128");
-    std::stringstream ss(sizes);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
+    for (const std::string& item : split_list(sizes)) {
       char* end = nullptr;
       const long w = std::strtol(item.c_str(), &end, 10);
       if (item.empty() || *end != '\0' || w < 1)

@@ -2,18 +2,16 @@
 
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 
 #include "dptrain/error.hpp"
+#include "util/split.hpp"
 
 namespace dptrain {
 namespace {
 
 std::vector<double> parse_list(const std::string& option) {
   std::vector<double> values;
-  std::stringstream items(option);
-  std::string item;
-  while (std::getline(items, item, ',')) {
+  for (const std::string& item : split_list(option)) {
     std::size_t used = 0;
     double v = 0;
     try {

@@ -4,10 +4,10 @@
 #include <csignal>
 #include <iterator>
 #include <cstdlib>
-#include <sstream>
 #include <thread>
 
 #include "dptrain/error.hpp"
+#include "util/split.hpp"
 
 namespace dptrain {
 
@@ -15,9 +15,7 @@ std::optional<FaultPlan> FaultPlan::from_environment() {
   const char* spec = std::getenv("DPTRAIN_FAULT");
   if (!spec || !*spec) return std::nullopt;
   FaultPlan plan;
-  std::stringstream ss(spec);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
+  for (const std::string& item : split_list(spec)) {
     const auto eq = item.find('=');
     const std::string key = item.substr(0, eq);
     const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);

@@ -11,6 +11,7 @@
 
 #include "dptrain/error.hpp"
 #include "dptrain/log.hpp"
+#include "util/split.hpp"
 
 namespace dptrain {
 namespace {
@@ -33,9 +34,7 @@ std::vector<int> affinity_cpus() {
 
 std::vector<int> parse_cpu_list(const std::string& text) {
   std::vector<int> cpus;
-  std::istringstream in(text);
-  std::string part;
-  while (std::getline(in, part, ',')) {
+  for (const std::string& part : split_list(text)) {
     if (part.empty()) continue;
     const auto dash = part.find('-');
     const int lo = std::stoi(part.substr(0, dash));
