@@ -287,11 +287,9 @@ void Trainer::apply_update(EpochProgress& e, const StepTotals& totals) {
                                         : clipped_scale({grad, n}, 1.0 / totals.rows, o_.clip_norm);
       if (g.width > 0)
         state_.optimizer->step_sparse(state_.params, g.columns, g.width, g.values, e.lr, static_cast<float>(scale));
-      else if (n < state_.params.size())  // --shard-update: this rank's part
+      else  // the parameters the view covers: [offset, offset + n), all of them unless the update is sharded
         state_.optimizer->step_part(std::span<float>(state_.params).subspan(g.offset, n), {grad, n}, g.offset, e.lr,
                                     static_cast<float>(scale));
-      else
-        state_.optimizer->step(state_.params, {grad, n}, e.lr, static_cast<float>(scale));
       e.loss_sum += totals.loss;
       e.correct_sum += totals.correct;
       e.rows_sum += totals.rows;
