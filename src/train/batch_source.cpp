@@ -39,87 +39,89 @@ class RowGather {
   std::int64_t rows_ = 0;
 };
 
+// The in-memory sources below differ only in which rows each step takes (take_step_rows).
+class ShardRowsSource : public BatchSource {
+ public:
+  ShardRowsSource(const InMemoryData& d, std::int64_t max_rows)
+      : d_(d), max_rows_(max_rows), gather_(*d.shard, max_rows) {}
+  Batch next() final {
+    gather_.clear();
+    take_step_rows();
+    return gather_.batch();
+  }
+  std::int64_t max_rows() const final { return std::max<std::int64_t>(1, max_rows_); }
+
+ protected:
+  // gather_.take()s this rank's rows (shard-local indices) of the next step.
+  virtual void take_step_rows() = 0;
+
+  InMemoryData d_;
+  std::int64_t max_rows_;
+  RowGather gather_;
+};
+
 // --sync grad: every step is the same global batch for any rank count; a rank takes its rows.
-class StratifiedShardSource final : public BatchSource {
+class StratifiedShardSource final : public ShardRowsSource {
  public:
   explicit StratifiedShardSource(const InMemoryData& d)
-      : d_(d),
-        per_stratum_(StratifiedOrder::training_rows_per_stratum(*d.selection)),
-        max_rows_(std::min(StratifiedOrder::max_batch(d.global_batch, d.selection->rows()),
-                           d.selection->training_rows_in(d.shard->range))),
-        gather_(*d.shard, max_rows_) {}
+      : ShardRowsSource(d, std::min(StratifiedOrder::max_batch(d.global_batch, d.selection->rows()),
+                                    d.selection->training_rows_in(d.shard->range))),
+        per_stratum_(StratifiedOrder::training_rows_per_stratum(*d.selection)) {}
   void start_epoch(int epoch, std::int64_t skip_steps) override {
     order_.emplace(*d_.selection, per_stratum_, d_.seed, epoch, d_.steps, d_.shard->range);
     for (std::int64_t s = 0; s < skip_steps; ++s) order_->next([](std::int64_t) {});
   }
-  Batch next() override {
-    gather_.clear();
-    order_->next([&](std::int64_t row) { gather_.take(row - d_.shard->range.begin); });
-    return gather_.batch();
-  }
-  std::int64_t max_rows() const override { return std::max<std::int64_t>(1, max_rows_); }
 
  private:
-  InMemoryData d_;
+  void take_step_rows() override {
+    order_->next([&](std::int64_t row) { gather_.take(row - d_.shard->range.begin); });
+  }
+
   std::vector<std::int64_t> per_stratum_;
-  std::int64_t max_rows_;
-  RowGather gather_;
   std::optional<StratifiedOrder> order_;
 };
 
 // --order block: batch s is positions [s*B, (s+1)*B) of the block order; a rank takes the rows
 // of its shard (a streaming rank takes those of its blocks instead: stream_source.cpp).
-class BlockOrderShardSource final : public BatchSource {
+class BlockOrderShardSource final : public ShardRowsSource {
  public:
   explicit BlockOrderShardSource(const InMemoryData& d)
-      : d_(d), max_rows_(std::min(d.global_batch, d.shard->rows())), gather_(*d.shard, max_rows_) {}
+      : ShardRowsSource(d, std::min(d.global_batch, d.shard->rows())) {}
   void start_epoch(int epoch, std::int64_t skip_steps) override {
     order_.emplace(*d_.blocks, *d_.selection, d_.seed, static_cast<std::uint64_t>(epoch), d_.window);
     BlockOrder::Entry e;
     for (std::int64_t i = 0; i < skip_steps * d_.global_batch && order_->next(e); ++i) {}
   }
-  Batch next() override {
-    gather_.clear();
+
+ private:
+  void take_step_rows() override {
     BlockOrder::Entry e;
     for (std::int64_t i = 0; i < d_.global_batch && order_->next(e); ++i)
       if (d_.shard->range.contains(e.row) && d_.selection->training(e.row)) gather_.take(e.row - d_.shard->range.begin);
-    return gather_.batch();
   }
-  std::int64_t max_rows() const override { return std::max<std::int64_t>(1, max_rows_); }
 
- private:
-  InMemoryData d_;
-  std::int64_t max_rows_;
-  RowGather gather_;
   std::optional<BlockOrder> order_;
 };
 
 // --sync params (local SGD): this rank's own shuffle of its shard, the same number of steps
-// on every rank.
-class LocalShuffleSource final : public BatchSource {
+// on every rank; each step takes max_rows_ rows (the local batch).
+class LocalShuffleSource final : public ShardRowsSource {
  public:
   explicit LocalShuffleSource(const InMemoryData& d)
-      : d_(d),
-        local_batch_((d.selection->training_rows_in(d.shard->range) + d.steps - 1) / d.steps),
-        gather_(*d.shard, local_batch_) {}
+      : ShardRowsSource(d, (d.selection->training_rows_in(d.shard->range) + d.steps - 1) / d.steps) {}
   void start_epoch(int epoch, std::int64_t skip_steps) override {
     cursor_.reset();
     order_.emplace(static_cast<std::uint64_t>(std::max<std::int64_t>(1, d_.shard->rows())),
                    d_.seed + 0x9E3779B9ull * static_cast<std::uint64_t>(d_.rank + 1), epoch);
     cursor_.emplace(*order_, *d_.selection, d_.shard->range.begin);
-    for (std::int64_t s = 0; s < skip_steps; ++s) cursor_->next(local_batch_, [](std::int64_t) {});
+    for (std::int64_t s = 0; s < skip_steps; ++s) cursor_->next(max_rows_, [](std::int64_t) {});
   }
-  Batch next() override {
-    gather_.clear();
-    cursor_->next(local_batch_, [&](std::int64_t local) { gather_.take(local); });
-    return gather_.batch();
-  }
-  std::int64_t max_rows() const override { return std::max<std::int64_t>(1, local_batch_); }
 
  private:
-  InMemoryData d_;
-  std::int64_t local_batch_;
-  RowGather gather_;
+  void take_step_rows() override {
+    cursor_->next(max_rows_, [&](std::int64_t local) { gather_.take(local); });
+  }
+
   std::optional<GlobalPermutation> order_;
   std::optional<BatchCursor> cursor_;
 };
