@@ -78,4 +78,19 @@ void NodeSharedReduce::sum(std::size_t begin, std::size_t end, float* out) const
   }
 }
 
+void NodeSharedReduce::sum_fixed(std::size_t begin, std::size_t end, double unit, float* out) const {
+  constexpr std::size_t kBlock = 512;
+  alignas(64) std::int64_t block[kBlock];
+  for (std::size_t lo = begin; lo < end; lo += kBlock) {
+    const std::size_t n = std::min(kBlock, end - lo);
+    const std::int64_t* first = fixed_buffer(0).data() + lo;
+    std::copy(first, first + n, block);
+    for (int q = 1; q < size_; ++q) {
+      const std::int64_t* b = fixed_buffer(q).data() + lo;
+      for (std::size_t i = 0; i < n; ++i) block[i] += b[i];
+    }
+    for (std::size_t i = 0; i < n; ++i) out[lo - begin + i] = static_cast<float>(static_cast<double>(block[i]) * unit);
+  }
+}
+
 }  // namespace dptrain
