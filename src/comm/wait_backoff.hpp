@@ -13,9 +13,19 @@
 
 namespace dptrain {
 
+// DPTRAIN_WAIT_YIELD_US in seconds: how long a wait yields before it sleeps (1 ms unset).
+inline double wait_yield_seconds() {
+  static const double s = [] {
+    const char* us = std::getenv("DPTRAIN_WAIT_YIELD_US");
+    return us ? std::max(0.0, std::atof(us)) * 1e-6 : 1e-3;
+  }();
+  return s;
+}
+
 class WaitBackoff {
  public:
-  explicit WaitBackoff(double spin_s) : spin_s_(spin_s), yield_s_(std::max(1e-3, spin_s)), start_(now_seconds()) {}
+  explicit WaitBackoff(double spin_s)
+      : spin_s_(spin_s), yield_s_(std::max(wait_yield_seconds(), spin_s)), start_(now_seconds()) {}
   // Called after each poll that found nothing. Returns the seconds waited so far, or a negative
   // number on the polls that skipped the clock (it costs more than a poll).
   double pause() {

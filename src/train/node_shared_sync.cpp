@@ -1,7 +1,5 @@
 #include "node_shared_sync.hpp"
 
-#include <Eigen/Core>
-
 #include <algorithm>
 #include <cmath>
 
@@ -101,10 +99,8 @@ class NodeSharedExchange final : public NodeSharedParts {
     node_.barrier("gradient exchange");
     const double t1 = now_seconds();
     communicated("node wait", t0, t1);  // for the other ranks' gradients
-    node_.sum(begin_, end_, g.data() + begin_);
+    node_.scalars(node_.rank())[0] = node_.sum(begin_, end_, g.data() + begin_, clipping_);
     node_.sum(n_, n_ + kTotalsSlots, totals_);
-    const Eigen::Map<const Eigen::VectorXf> part(g.data() + begin_, static_cast<Eigen::Index>(end_ - begin_));
-    node_.scalars(node_.rank())[0] = clipping_ ? part.cast<double>().squaredNorm() : (part.allFinite() ? 0.0 : NAN);
     node_.barrier("gradient norm");
     squares_ = 0;
     for (int q = 0; q < node_.size(); ++q) squares_ += node_.scalars(q)[0];
