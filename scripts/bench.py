@@ -23,6 +23,9 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--root", required=True)
 ap.add_argument("--epochs", type=int, default=4, help="epochs per Fashion-MNIST run (the first is not timed)")
 ap.add_argument("--batch", type=int, default=256)
+ap.add_argument("--rounds", type=int, default=3,
+                help="times the quiet runs are repeated, interleaved; each figure is the median over rounds, each "
+                     "ratio the median of the rounds' ratios (this machine's speed drifts within minutes)")
 ap.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
 args = ap.parse_args()
 root = args.root
@@ -194,23 +197,59 @@ results = []
 
 
 def run_all(steps):
+    done = {}
     for name, fn in steps:
         print(f"running {name} ...", flush=True)
         r = fn()
         print(json.dumps(r), flush=True)
-        results.append(r)
+        done[name] = r
+    return done
 
 
-run_all(plan)
+# The runs behind the targets repeat in every round; the others (comparisons, not targets) run
+# in the first round only.
+REPEATED = {"dptrain-1x1", "dptrain-2x1", "dptrain-1x2", "pytorch-2x1", "dptrain-2x1-deterministic", "softmax-1x1",
+            "softmax-2x1", "softmax-2x1-deterministic", "wide-2x1", "wide-2x1-tuned-env", "wide-1x1"}
+rounds = []
+for i in range(args.rounds):
+    print(f"round {i + 1} of {args.rounds}", flush=True)
+    rounds.append(run_all([(name, fn) for name, fn in plan if i == 0 or name in REPEATED]))
 with Competitor():
-    run_all(loaded_plan)
-by = {r["label"]: r for r in results}
+    loaded = run_all(loaded_plan)
 load_after = os.getloadavg()
 elapsed = time.time() - started
 
 
+def median(values):
+    v = sorted(values)
+    return v[(len(v) - 1) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+# A quiet run's row: the round with the median samples/s (its accuracy, RSS, command), and
+# every round's figure.
+by = {}
+for name, _ in plan:
+    runs = sorted((r[name] for r in rounds if name in r), key=lambda r: r["samples_per_s"])
+    by[name] = dict(runs[(len(runs) - 1) // 2], samples_per_s=median([r["samples_per_s"] for r in runs]),
+                    mean_samples_per_s=median([r["mean_samples_per_s"] for r in runs]),
+                    per_round=[r[name]["samples_per_s"] for r in rounds if name in r] if len(runs) > 1 else [])
+by.update(loaded)
+results = [by[name] for name, _ in plan] + [by[name] for name, _ in loaded_plan]
+
+
 def sps(label):
     return by[label]["samples_per_s"]
+
+
+def ratio(a, b, scale=1.0):
+    """sps(a) / (scale * sps(b)) as the median of the rounds' ratios (each round's pair ran minutes
+    apart at most), and the list of them."""
+    each = [r[a]["samples_per_s"] / (scale * r[b]["samples_per_s"]) for r in rounds if a in r and b in r]
+    return median(each), each
+
+
+def spread(each):
+    return "rounds: " + ", ".join(f"{x:.2f}" for x in each)
 
 
 flops = roof_half["step_flops_per_sample"]
@@ -229,17 +268,18 @@ machine = (f"{cpu}, {os.cpu_count()} cores, "
            f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, {platform.platform()}")
 date = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
 roof2 = 2 * roof_half["gemm_gflops_per_core"]  # two cores, each at a rank's share of the batch
-ratio_torch = sps("dptrain-2x1") / sps("pytorch-2x1")
-share_roof = real_gflops("dptrain-2x1") / roof2
-scaling = sps("dptrain-2x1") / (2 * sps("dptrain-1x1"))
-scaling_threads = sps("dptrain-1x2") / (2 * sps("dptrain-1x1"))
-wide_default_vs_tuned = sps("wide-2x1") / sps("wide-2x1-tuned-env")
-wide_glibc_vs_tuned = sps("wide-2x1-glibc-defaults") / sps("wide-2x1-tuned-env")
-wide_scaling = sps("wide-2x1") / (2 * sps("wide-1x1"))
-det_mlp = sps("dptrain-2x1") / sps("dptrain-2x1-deterministic")
-det_soft = sps("softmax-2x1") / sps("softmax-2x1-deterministic")
-soft_scaling = sps("softmax-2x1") / sps("softmax-1x1")
-
+ratio_torch, torch_each = ratio("dptrain-2x1", "pytorch-2x1")
+bound_sps = 2 * half / (step_mlp["step_ms"] / 1e3)  # 2 ranks, each a step of `half` rows, nothing else
+share_each = [flops * r["dptrain-2x1"]["samples_per_s"] / 1e9 / roof2 for r in rounds]
+share_roof = median(share_each)
+scaling, scaling_each = ratio("dptrain-2x1", "dptrain-1x1", 2)
+scaling_threads, _ = ratio("dptrain-1x2", "dptrain-1x1", 2)
+wide_default_vs_tuned, wide_tuned_each = ratio("wide-2x1", "wide-2x1-tuned-env")
+wide_glibc_vs_tuned, _ = ratio("wide-2x1-glibc-defaults", "wide-2x1-tuned-env")
+wide_scaling, wide_scaling_each = ratio("wide-2x1", "wide-1x1", 2)
+det_mlp, det_mlp_each = ratio("dptrain-2x1", "dptrain-2x1-deterministic")
+det_soft, det_soft_each = ratio("softmax-2x1", "softmax-2x1-deterministic")
+soft_scaling, soft_each = ratio("softmax-2x1", "softmax-1x1")
 
 def verdict(ok):
     return "met" if ok else "NOT met"
@@ -251,8 +291,12 @@ def acc(label):
 
 
 lines = [
-    f"Measured {date} with `scripts/bench.sh --epochs {args.epochs}` ({elapsed:.0f} s, every row from this one run) on: "
-    f"{machine}.",
+    f"Measured {date} with `scripts/bench.sh --epochs {args.epochs} --rounds {args.rounds}` ({elapsed:.0f} s, every row "
+    f"from this one run) on: {machine}.",
+    f"The runs behind the targets ran {args.rounds} times, interleaved (round 1: every run once, then the repeated ones "
+    "again in round 2, ...; the other comparisons ran in round 1 only); a run's figure is "
+    "the median over the rounds, a ratio the median of the rounds' ratios (each round's pair ran minutes apart at most), "
+    "with every round's ratio after it. The loaded-machine runs ran once, after the rounds.",
     f"Load average (1, 5, 15 min) before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
     f"after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (the loaded-machine rows add one busy process "
     "themselves).",
@@ -268,33 +312,46 @@ lines = [
     "|---|---|---|",
     f"| mlp:256,128 2x1 >= 5x PyTorch DDP (gloo, OpenBLAS) at equal accuracy | {ratio_torch:.2f}x "
     f"({sps('dptrain-2x1'):,.0f} vs {sps('pytorch-2x1'):,.0f} samples/s; accuracy {acc('dptrain-2x1')} vs "
-    f"{acc('pytorch-2x1')}) | {verdict(ratio_torch >= 5)} |",
+    f"{acc('pytorch-2x1')}; {spread(torch_each)}) | {verdict(ratio_torch >= 5)} |",
     f"| >= 80% of the two-core GEMM limit in real flops | {100 * share_roof:.0f}% ({real_gflops('dptrain-2x1'):.1f} of "
-    f"2 x {roof_half['gemm_gflops_per_core']:.1f} GFLOP/s) | {verdict(share_roof >= 0.8)} |",
-    f"| scaling 1x1 -> 2x1 >= 0.9 (goal 0.95) | {scaling:.2f} (1x2: {scaling_threads:.2f}) | {verdict(scaling >= 0.9)} |",
+    f"2 x {roof_half['gemm_gflops_per_core']:.1f} GFLOP/s; {spread(share_each)}) | {verdict(share_roof >= 0.8)} |",
+    f"| scaling 1x1 -> 2x1 >= 0.9 (goal 0.95) | {scaling:.2f} ({spread(scaling_each)}; 1x2: {scaling_threads:.2f}) | "
+    f"{verdict(scaling >= 0.9)} |",
     f"| mlp:4096,4096 2x1: default environment within 10% of tuned malloc | {wide_default_vs_tuned:.2f} "
-    f"(glibc's own defaults: {wide_glibc_vs_tuned:.2f}) | {verdict(wide_default_vs_tuned >= 0.9)} |",
-    f"| mlp:4096,4096 scaling 1x1 -> 2x1 >= 0.9 | {wide_scaling:.2f} | {verdict(wide_scaling >= 0.9)} |",
+    f"({spread(wide_tuned_each)}; glibc's own defaults: {wide_glibc_vs_tuned:.2f}) | "
+    f"{verdict(wide_default_vs_tuned >= 0.9)} |",
+    f"| mlp:4096,4096 scaling 1x1 -> 2x1 >= 0.9 | {wide_scaling:.2f} ({spread(wide_scaling_each)}) | "
+    f"{verdict(wide_scaling >= 0.9)} |",
     f"| (not a target) 2x1 default (--exchange auto) / --exchange mpi | mlp:256,128: "
-    f"{sps('dptrain-2x1') / sps('dptrain-2x1-exchange-mpi'):.2f}; mlp:4096,4096: "
-    f"{sps('wide-2x1') / sps('wide-2x1-exchange-mpi'):.2f}; loaded mlp:256,128: "
+    f"{ratio('dptrain-2x1', 'dptrain-2x1-exchange-mpi')[0]:.2f}; mlp:4096,4096: "
+    f"{ratio('wide-2x1', 'wide-2x1-exchange-mpi')[0]:.2f}; loaded mlp:256,128: "
     f"{sps('loaded-2x1') / sps('loaded-2x1-exchange-mpi'):.2f} | - |",
-    f"| (not a target) --shard-update on, 2x1 / default | mlp:256,128: {sps('dptrain-2x1-shard-update') / sps('dptrain-2x1'):.2f}; "
-    f"mlp:4096,4096: {sps('wide-2x1-shard-update') / sps('wide-2x1'):.2f} | - |",
+    f"| (not a target) --shard-update on, 2x1 / default | mlp:256,128: "
+    f"{ratio('dptrain-2x1-shard-update', 'dptrain-2x1')[0]:.2f}; "
+    f"mlp:4096,4096: {ratio('wide-2x1-shard-update', 'wide-2x1')[0]:.2f} | - |",
     f"| --deterministic <= 2x the normal step (goal 1.5x), mlp:256,128 2x1 | {det_mlp:.2f}x (one rank's step in-process: "
-    f"{step_mlp['deterministic_ratio']:.2f}x) | {verdict(det_mlp <= 2)} |",
-    f"| --deterministic <= 2x, softmax 2x1 | {det_soft:.2f}x (in-process: {step_soft['deterministic_ratio']:.2f}x) | "
+    f"{step_mlp['deterministic_ratio']:.2f}x; {spread(det_mlp_each)}) | {verdict(det_mlp <= 2)} |",
+    f"| --deterministic <= 2x, softmax 2x1 | {det_soft:.2f}x (in-process: {step_soft['deterministic_ratio']:.2f}x; "
+    f"{spread(det_soft_each)}) | "
     f"{verdict(det_soft <= 2)} |",
-    f"| softmax: 2 ranks never slower than 1 | 2x1 / 1x1 = {soft_scaling:.2f} | {verdict(soft_scaling >= 1)} |",
+    f"| softmax: 2 ranks never slower than 1 | 2x1 / 1x1 = {soft_scaling:.2f} ({spread(soft_each)}) | "
+    f"{verdict(min(soft_each) >= 1)} |",
     "",
     f"Roof: `dptrain bench --rows {half}` (a rank's share at 2x1): **{roof_half['gemm_gflops_per_core']:.1f} GFLOP/s** "
     f"per core (median {roof_half['gemm_gflops_median']:.1f}; {roof_half['page_faults_per_rep']:.2f} page faults per "
     f"repetition); at {args.batch} rows (1x1): {roof_full['gemm_gflops_per_core']:.1f}. Real flops per sample of "
     f"mlp:256,128: {flops:,.0f} (forward and weight gradient of every layer, input gradient of all but the first; "
     f"with biases) = {flops / 235146:.2f} x parameters.",
+    f"Bound from the gradient alone: `dptrain bench --step --rows {half}` (one rank's forward, backward and thread sum, "
+    f"in-process) takes {step_mlp['step_ms']:.3f} ms = {flops * half / step_mlp['step_ms'] / 1e6:.1f} GFLOP/s "
+    f"({100 * flops * half / step_mlp['step_ms'] / 1e6 / roof_half['gemm_gflops_per_core']:.0f}% of the roof). "
+    f"Two ranks with no batch gathering, exchange or update at all would run {bound_sps:,.0f} samples/s: "
+    f"{bound_sps / sps('pytorch-2x1'):.2f}x this run's PyTorch DDP and {100 * bound_sps * flops / 1e9 / roof2:.0f}% of "
+    f"the GEMM limit; dptrain 2x1 reached {100 * sps('dptrain-2x1') / bound_sps:.0f}% of that bound.",
     "",
-    "| run | model | ranks x threads | samples/s (best epoch) | mean | real GFLOP/s (best) | comm fraction | test acc | peak RSS/rank MB |",
-    "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    "| run | model | ranks x threads | samples/s (best epoch) | mean | each round | real GFLOP/s (best) | comm fraction | "
+    "test acc | peak RSS/rank MB |",
+    "|---|---|---|---:|---:|---|---:|---:|---:|---:|",
 ]
 for r in results:
     gf = f"{flops * r['samples_per_s'] / 1e9:.1f}" if r["model"] == MLP else "-"
@@ -302,7 +359,7 @@ for r in results:
     rss = f"{r['peak_rss_mb']:.0f}" if r["peak_rss_mb"] else "-"
     a = f"{r['val_accuracy']:.4f}" if r["val_accuracy"] is not None else "-"
     lines.append(f"| {r['label']} | {r['model']} | {r['ranks']} x {r['threads']} | {r['samples_per_s']:,.0f} | "
-                 f"{r['mean_samples_per_s']:,.0f} | {gf} | "
+                 f"{r['mean_samples_per_s']:,.0f} | {', '.join(f'{x:,.0f}' for x in r.get('per_round', []))} | {gf} | "
                  f"{cf} | {a} | {rss} |")
 lines += ["", "One busy competing process (`yes > /dev/null`), same commands:", "",
           "| run | samples/s without it | with it | with / without |", "|---|---:|---:|---:|"]

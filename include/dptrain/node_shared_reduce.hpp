@@ -25,6 +25,10 @@ class NodeSharedReduce {
   int rank() const { return rank_; }
   int size() const { return size_; }
   std::span<float> buffer(int r) const { return {reinterpret_cast<float*>(memory_->region(r) + kHeader), values_}; }
+  // The same bytes as 64-bit integers (--deterministic's fixed point): values / 2 of them.
+  std::span<std::int64_t> fixed_buffer(int r) const {
+    return {reinterpret_cast<std::int64_t*>(memory_->region(r) + kHeader), values_ / 2};
+  }
   std::span<float> published(int r) const {
     return {reinterpret_cast<float*>(memory_->region(r) + kHeader) + padded(values_), published_};
   }
@@ -36,8 +40,13 @@ class NodeSharedReduce {
   // with the stall exit code. `phase` names the wait in that report.
   void barrier(const char* phase);
   // out[i] = buffer(0)[begin + i] + buffer(1)[begin + i] + ... in rank order, for i in
-  // [0, end - begin). `out` may be this rank's buffer at `begin` (a sum in place).
-  void sum(std::size_t begin, std::size_t end, float* out) const;
+  // [0, end - begin). `out` may be this rank's buffer at `begin` (a sum in place). Returns the
+  // sums' sum of squares (in double) when `squares`, else 0, or NaN if some sum is not finite:
+  // checked while each block of sums is still in L1, instead of in a second pass.
+  double sum(std::size_t begin, std::size_t end, float* out, bool squares = false) const;
+  // The same over fixed_buffer(), exact (integer sums do not depend on their order), each sum
+  // converted to float as sum * unit.
+  void sum_fixed(std::size_t begin, std::size_t end, double unit, float* out) const;
 
  private:
   static constexpr std::size_t kCounterBytes = 64;  // the barrier counter, on its own cache line

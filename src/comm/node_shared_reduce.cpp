@@ -1,9 +1,12 @@
 #include "dptrain/node_shared_reduce.hpp"
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -63,9 +66,10 @@ void NodeSharedReduce::report_stall(const char* phase, double waited) const {
 
 // In blocks that stay in L1: the block's sum is finished before it is stored, so `out` may be
 // one of the buffers being summed.
-void NodeSharedReduce::sum(std::size_t begin, std::size_t end, float* out) const {
+double NodeSharedReduce::sum(std::size_t begin, std::size_t end, float* out, bool squares) const {
   constexpr std::size_t kBlock = 1024;
   alignas(64) float block[kBlock];
+  double check = 0;
   for (std::size_t lo = begin; lo < end; lo += kBlock) {
     const std::size_t n = std::min(kBlock, end - lo);
     const float* first = buffer(0).data() + lo;
@@ -74,7 +78,29 @@ void NodeSharedReduce::sum(std::size_t begin, std::size_t end, float* out) const
       const float* b = buffer(q).data() + lo;
       for (std::size_t i = 0; i < n; ++i) block[i] += b[i];
     }
+    const Eigen::Map<const Eigen::ArrayXf> sums(block, static_cast<Eigen::Index>(n));
+    if (squares) {
+      check += sums.cast<double>().square().sum();
+    } else if (!sums.isFinite().all()) {
+      check = NAN;
+    }
     std::copy(block, block + n, out + (lo - begin));
+  }
+  return check;
+}
+
+void NodeSharedReduce::sum_fixed(std::size_t begin, std::size_t end, double unit, float* out) const {
+  constexpr std::size_t kBlock = 512;
+  alignas(64) std::int64_t block[kBlock];
+  for (std::size_t lo = begin; lo < end; lo += kBlock) {
+    const std::size_t n = std::min(kBlock, end - lo);
+    const std::int64_t* first = fixed_buffer(0).data() + lo;
+    std::copy(first, first + n, block);
+    for (int q = 1; q < size_; ++q) {
+      const std::int64_t* b = fixed_buffer(q).data() + lo;
+      for (std::size_t i = 0; i < n; ++i) block[i] += b[i];
+    }
+    for (std::size_t i = 0; i < n; ++i) out[lo - begin + i] = static_cast<float>(static_cast<double>(block[i]) * unit);
   }
 }
 

@@ -3,7 +3,12 @@
 // node barrier (node_shared_reduce.cpp). A peer that is running arrives within microseconds, so
 // a wait first spins; but on a shared core a rank that only spins takes the time slice its late
 // peer needs. So: spin for `spin_s` (DPTRAIN_WAIT_SPIN_US), then yield the core between polls
-// until max(1 ms, spin_s), then sleep between polls, doubling the sleep up to 250 us.
+// until max(20 ms, spin_s) (DPTRAIN_WAIT_YIELD_US), then sleep between polls, doubling the sleep
+// up to 250 us. Yielding keeps the rank runnable: a rank whose wait sleeps leaves its core idle,
+// and the scheduler moves a busy competitor onto it, so that both ranks then share a core with
+// it (beside one busy process, 2x1 ran 0.44 of quiet with a 1 ms yield phase, 0.81 with 20 ms;
+// 4 ranks on 2 cores ran as fast either way: BENCHMARKS.md). Past 20 ms (a peer writing a
+// checkpoint, say) sleeping costs nothing measurable and frees the core.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -13,9 +18,19 @@
 
 namespace dptrain {
 
+// DPTRAIN_WAIT_YIELD_US in seconds: how long a wait yields before it sleeps (20 ms unset).
+inline double wait_yield_seconds() {
+  static const double s = [] {
+    const char* us = std::getenv("DPTRAIN_WAIT_YIELD_US");
+    return us ? std::max(0.0, std::atof(us)) * 1e-6 : 20e-3;
+  }();
+  return s;
+}
+
 class WaitBackoff {
  public:
-  explicit WaitBackoff(double spin_s) : spin_s_(spin_s), yield_s_(std::max(1e-3, spin_s)), start_(now_seconds()) {}
+  explicit WaitBackoff(double spin_s)
+      : spin_s_(spin_s), yield_s_(std::max(wait_yield_seconds(), spin_s)), start_(now_seconds()) {}
   // Called after each poll that found nothing. Returns the seconds waited so far, or a negative
   // number on the polls that skipped the clock (it costs more than a poll).
   double pause() {

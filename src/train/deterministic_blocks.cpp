@@ -9,6 +9,7 @@
 namespace dptrain {
 
 bool DeterministicBlocks::plan(Communicator& comm, const Batch& batch, bool failed) {
+  planned_ = true;
   const bool unnamed = !failed && batch.rows > 0 && batch.row_ids == nullptr;
   failed = failed || unnamed;
   const int size = comm.size();

@@ -18,6 +18,10 @@
 
 namespace dptrain {
 
+// The block order deals a step's rows to ranks block by block, not as one run of global ids
+// per rank: single-row blocks keep the sums independent of the rank count there.
+inline std::int64_t deterministic_block_rows(bool block_order) { return block_order ? 1 : FixedBlocks::kBlockRows; }
+
 class DeterministicBlocks {
  public:
   // block_rows: FixedBlocks::kBlockRows, or 1 where a rank's rows of a step are not one
@@ -30,6 +34,12 @@ class DeterministicBlocks {
   // false, planning nothing, if any rank failed. Throws InternalError (after the collective)
   // if the batch does not name its row ids.
   bool plan(Communicator& comm, const Batch& batch, bool failed);
+  // Collective, before the step's exchange: a rank that failed before its batch (so never
+  // called plan()) plans a failed, empty step now, so that the collectives stay in step.
+  void finish_step(Communicator& comm) {
+    if (!planned_) plan(comm, Batch{}, true);
+    planned_ = false;
+  }
   // Valid until the next plan(); points into the batch and into this object.
   const FixedBlocks& blocks() const { return blocks_; }
 
@@ -49,6 +59,7 @@ class DeterministicBlocks {
 
   std::int64_t d_, k_, m_;
   int rank_ = 0;
+  bool planned_ = false;              // plan() ran in this step
   std::vector<std::int64_t> order_;   // this rank's rows sorted by global id
   std::vector<std::int64_t> counts_;  // per rank: rows in this step; then the failed flag
   std::vector<std::int64_t> begin_;   // per rank: where its segment starts (size + 1 entries)

@@ -40,6 +40,33 @@ StepTotals GradientSync::read_totals() const {
   return {grad_[n_], grad_[n_ + 1], grad_[n_ + 2], read_flags(std::span<const float>(grad_)).stop};
 }
 
+BatchStats GradientSync::compute_fixed(DeterministicBlocks& blocks, ParallelGradient& gradient, const float* params,
+                                       const Batch& batch, std::int64_t* fixed) {
+  const double t0 = now_seconds();
+  const bool ok = blocks.plan(comm_, batch, false);
+  communicated("row exchange", t0, now_seconds());
+  if (!ok) return {};  // another rank failed: the exchange carries its failure
+  return gradient.compute_fixed(params, blocks.blocks(), fixed);
+}
+
+// compute_fixed left the loss in slot n_ (fixed point); the totals follow the gradient.
+void GradientSync::write_fixed_totals(const LocalStep& mine, std::span<std::int64_t> buffer) const {
+  const bool failed = mine.flags.failed;
+  const std::int64_t loss = failed ? 0 : buffer[n_];
+  if (failed) std::fill(buffer.begin(), buffer.end(), 0);
+  buffer[n_] = mine.rows;
+  buffer[n_ + 1] = loss;
+  buffer[n_ + 2] = static_cast<std::int64_t>(mine.stats.correct);
+  buffer[n_ + 3] = !failed && std::isnan(mine.stats.loss);
+  write_flags(buffer.first(n_ + kTotalsSlots), mine.flags);
+}
+
+StepTotals GradientSync::read_fixed_totals(std::span<const std::int64_t, kTotalsSlots> totals) {
+  constexpr double kUnit = 1.0 / ParallelGradient::kFixedOne;
+  return {static_cast<double>(totals[0]), totals[3] > 0 ? NAN : static_cast<double>(totals[1]) * kUnit,
+          static_cast<double>(totals[2]), read_flags(std::span<const std::int64_t>(totals)).stop};
+}
+
 void GradientSync::communicated(const char* name, double start, double end) {
   comm_seconds_ += end - start;
   timeline_.add(name, start, end);
@@ -108,39 +135,23 @@ class FixedPointAllreduce final : public GradientSync {
         fixed_(spec.num_params() + kTotalsSlots, 0),
         blocks_(spec.inputs(), spec.label_cols(), block_rows) {}
   BatchStats compute(ParallelGradient& gradient, const float* params, const Batch& batch) override {
-    planned_ = true;
-    const double t0 = now_seconds();
-    const bool ok = blocks_.plan(comm_, batch, false);
-    communicated("row exchange", t0, now_seconds());
-    if (!ok) return {};  // another rank failed: the exchange carries its failure
-    return gradient.compute_fixed(params, blocks_.blocks(), fixed_.data());
+    return compute_fixed(blocks_, gradient, params, batch, fixed_.data());
   }
   StepTotals exchange(const LocalStep& mine, const std::optional<std::string>& local_error) override {
-    // A rank that failed before its batch still takes part in the row exchange.
-    if (!planned_) blocks_.plan(comm_, Batch{}, true);
-    planned_ = false;
+    blocks_.finish_step(comm_);
     const double t0 = now_seconds();
-    const bool failed = mine.flags.failed;
-    // compute_fixed left the loss in slot n_ (fixed point); the totals follow the gradient.
-    const std::int64_t loss = failed ? 0 : fixed_[n_];
-    if (failed) std::fill(fixed_.begin(), fixed_.end(), 0);
-    fixed_[n_] = mine.rows;
-    fixed_[n_ + 1] = loss;
-    fixed_[n_ + 2] = static_cast<std::int64_t>(mine.stats.correct);
-    fixed_[n_ + 3] = !failed && std::isnan(mine.stats.loss);
+    write_fixed_totals(mine, fixed_);
     const RankFlags flags = allreduce_flagged(comm_, std::span<std::int64_t>(fixed_), mine.flags, "gradient allreduce");
     communicated("allreduce wait", t0, now_seconds());
     if (flags.failed) agree_and_throw(comm_, local_error);
     constexpr double kUnit = 1.0 / ParallelGradient::kFixedOne;
     for (std::size_t i = 0; i < n_; ++i) grad_[i] = static_cast<float>(fixed_[i] * kUnit);
-    return {static_cast<double>(fixed_[n_]), fixed_[n_ + 3] > 0 ? NAN : fixed_[n_ + 1] * kUnit,
-            static_cast<double>(fixed_[n_ + 2]), flags.stop};
+    return read_fixed_totals(std::span<const std::int64_t>(fixed_).subspan(n_).first<kTotalsSlots>());
   }
 
  private:
   std::vector<std::int64_t> fixed_;
   DeterministicBlocks blocks_;
-  bool planned_ = false;
 };
 
 // --sync params: local SGD. Each rank steps on its own; the parameters are averaged every
@@ -182,14 +193,12 @@ std::unique_ptr<GradientSync> make_gradient_sync(const TrainConfig& config, Comm
   const TrainOptions& o = config.options;
   const std::size_t n = spec.num_params();
   if (!config.gradient_sync()) return std::make_unique<LocalSgdAveraging>(comm, n, timeline, o.average_every);
-  // The block order deals a step's rows to ranks block by block, not as one run of global
-  // ids per rank: single-row blocks keep the sums independent of the rank count there.
+  if (auto node = make_node_shared_sync(config, comm, spec, timeline, block_order)) return node;
   if (o.deterministic)
-    return std::make_unique<FixedPointAllreduce>(comm, spec, timeline, block_order ? 1 : FixedBlocks::kBlockRows);
+    return std::make_unique<FixedPointAllreduce>(comm, spec, timeline, deterministic_block_rows(block_order));
   // Overlap needs float sums; with one rank there is nothing to overlap. Below
   // kOverlapMinValues the whole gradient is one message: a step of a small model is short, and
   // every extra (nonblocking) collective costs it tens of microseconds of latency.
-  if (auto node = make_node_shared_sync(config, comm, n, timeline)) return node;
   if (shard_update_enabled(config, comm.size(), n)) return make_sharded_update_sync(config, comm, n, timeline);
   constexpr std::size_t kOverlapMinValues = 65536;
   if (o.overlap && comm.size() > 1 && n >= kOverlapMinValues)

@@ -26,6 +26,8 @@
 
 namespace dptrain {
 
+class DeterministicBlocks;
+
 // What this rank brings to a step.
 struct LocalStep {
   std::int64_t rows = 0;
@@ -108,6 +110,14 @@ class GradientSync {
   void write_totals(const LocalStep& mine) { write_totals(mine, grad_); }
   void write_totals(const LocalStep& mine, std::span<float> buffer) const;
   StepTotals read_totals() const;
+  // --deterministic: `blocks` planned for `batch` (a collective) and their gradient in fixed
+  // point into `fixed` (n_ sums, the loss in slot n_); empty stats when some rank failed.
+  BatchStats compute_fixed(DeterministicBlocks& blocks, ParallelGradient& gradient, const float* params,
+                           const Batch& batch, std::int64_t* fixed);
+  // The totals and flags behind a fixed-point gradient (n_ sums, then kTotalsSlots), and the
+  // step's totals from those slots summed over the ranks.
+  void write_fixed_totals(const LocalStep& mine, std::span<std::int64_t> buffer) const;
+  static StepTotals read_fixed_totals(std::span<const std::int64_t, kTotalsSlots> totals);
   // Records a span of communication.
   void communicated(const char* name, double start, double end);
 

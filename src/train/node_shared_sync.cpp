@@ -1,13 +1,12 @@
 #include "node_shared_sync.hpp"
 
-#include <Eigen/Core>
-
 #include <algorithm>
 #include <cmath>
 
 #include "dptrain/clock.hpp"
 #include "dptrain/log.hpp"
 #include "dptrain/node_shared_reduce.hpp"
+#include "deterministic_blocks.hpp"
 #include "sharded_update.hpp"
 
 namespace dptrain {
@@ -19,59 +18,23 @@ namespace {
 // exchange").
 constexpr bool kNodeExchangeByDefault = true;
 
-class NodeSharedExchange final : public GradientSync {
+// What both node exchanges share: rank r owns part r of the parameters (and of the optimizer
+// state, as --shard-update does); after the update each rank publishes its part and copies the
+// others'.
+class NodeSharedParts : public GradientSync {
  public:
-  NodeSharedExchange(Communicator& comm, std::size_t n, Timeline& timeline, bool clipping,
-                     std::vector<std::size_t> parts, std::unique_ptr<NodeSharedMemory> memory)
+  NodeSharedParts(Communicator& comm, std::size_t n, Timeline& timeline, std::vector<std::size_t> parts,
+                  std::unique_ptr<NodeSharedMemory> memory, std::size_t shared_values)
       : GradientSync(comm, n, timeline, false),
         parts_(std::move(parts)),
         begin_(parts_[comm.rank()]),
         end_(parts_[comm.rank() + 1]),
-        node_(std::move(memory), n + kTotalsSlots, largest_part(parts_)),
-        clipping_(clipping) {}
+        node_(std::move(memory), shared_values, largest_part(parts_)) {}
 
-  // The shared bytes per rank: the gradient and its totals, and the largest part to publish.
-  static std::size_t shared_bytes(std::size_t n, const std::vector<std::size_t>& parts) {
-    return NodeSharedReduce::bytes_per_rank(n + kTotalsSlots, largest_part(parts));
-  }
   static std::size_t largest_part(const std::vector<std::size_t>& parts) {
     std::size_t m = 0;
     for (std::size_t r = 0; r + 1 < parts.size(); ++r) m = std::max(m, parts[r + 1] - parts[r]);
     return m;
-  }
-
-  // Backprop writes into this rank's shared buffer: nothing to copy before the exchange.
-  BatchStats compute(ParallelGradient& gradient, const float* params, const Batch& batch) override {
-    return gradient.compute(params, batch.features, batch.labels, batch.rows, mine().data());
-  }
-
-  // Barrier; this rank's part summed in place and every rank's totals summed (in rank order);
-  // barrier again to share the part's sum of squares: a non-finite part makes the step's loss
-  // NaN on every rank (all skip it or stop together), and it is the global norm for --clip-norm.
-  StepTotals exchange(const LocalStep& step, const std::optional<std::string>& local_error) override {
-    const double t0 = now_seconds();
-    const std::span<float> g = mine();
-    if (step.flags.failed) std::fill(g.begin(), g.end(), 0.0f);
-    write_totals(step, g);
-    node_.barrier("gradient exchange");
-    const double t1 = now_seconds();
-    communicated("node wait", t0, t1);  // for the other ranks' gradients
-    node_.sum(begin_, end_, g.data() + begin_);
-    node_.sum(n_, n_ + kTotalsSlots, totals_);
-    const Eigen::Map<const Eigen::VectorXf> part(g.data() + begin_, static_cast<Eigen::Index>(end_ - begin_));
-    node_.scalars(node_.rank())[0] = clipping_ ? part.cast<double>().squaredNorm() : (part.allFinite() ? 0.0 : NAN);
-    node_.barrier("gradient norm");
-    squares_ = 0;
-    for (int q = 0; q < node_.size(); ++q) squares_ += node_.scalars(q)[0];
-    communicated("node sum", t1, now_seconds());
-    const RankFlags flags = read_flags(std::span<const float>(totals_));
-    if (flags.failed) agree_and_throw(comm_, local_error);
-    const bool finite = std::isfinite(squares_);
-    return {totals_[0], finite ? totals_[1] : NAN, totals_[2], flags.stop};
-  }
-
-  GradientView view() override {
-    return {mine().subspan(begin_, end_ - begin_), {}, 0, begin_, clipping_ ? std::sqrt(squares_) : -1.0};
   }
 
   // This rank's updated part to every rank (the step's barriers ordered the reads of the last
@@ -92,9 +55,7 @@ class NodeSharedExchange final : public GradientSync {
     }
   }
 
- private:
-  std::span<float> mine() const { return node_.buffer(node_.rank()); }
-
+ protected:
   void share_parts(std::span<float> data) {
     std::copy(data.begin() + begin_, data.begin() + end_, node_.published(node_.rank()).begin());
     node_.barrier("parameter exchange");
@@ -108,34 +69,139 @@ class NodeSharedExchange final : public GradientSync {
   std::vector<std::size_t> parts_;
   std::size_t begin_, end_;
   NodeSharedReduce node_;
+};
+
+class NodeSharedExchange final : public NodeSharedParts {
+ public:
+  NodeSharedExchange(Communicator& comm, std::size_t n, Timeline& timeline, bool clipping,
+                     std::vector<std::size_t> parts, std::unique_ptr<NodeSharedMemory> memory)
+      : NodeSharedParts(comm, n, timeline, std::move(parts), std::move(memory), n + kTotalsSlots),
+        clipping_(clipping) {}
+
+  // The shared bytes per rank: the gradient and its totals, and the largest part to publish.
+  static std::size_t shared_bytes(std::size_t n, const std::vector<std::size_t>& parts) {
+    return NodeSharedReduce::bytes_per_rank(n + kTotalsSlots, largest_part(parts));
+  }
+
+  // Backprop writes into this rank's shared buffer: nothing to copy before the exchange.
+  BatchStats compute(ParallelGradient& gradient, const float* params, const Batch& batch) override {
+    return gradient.compute(params, batch.features, batch.labels, batch.rows, mine().data());
+  }
+
+  // Barrier; this rank's part summed in place and every rank's totals summed (in rank order);
+  // barrier again to share the part's sum of squares: a non-finite part makes the step's loss
+  // NaN on every rank (all skip it or stop together), and it is the global norm for --clip-norm.
+  StepTotals exchange(const LocalStep& step, const std::optional<std::string>& local_error) override {
+    const double t0 = now_seconds();
+    const std::span<float> g = mine();
+    if (step.flags.failed) std::fill(g.begin(), g.end(), 0.0f);
+    write_totals(step, g);
+    node_.barrier("gradient exchange");
+    const double t1 = now_seconds();
+    communicated("node wait", t0, t1);  // for the other ranks' gradients
+    node_.scalars(node_.rank())[0] = node_.sum(begin_, end_, g.data() + begin_, clipping_);
+    node_.sum(n_, n_ + kTotalsSlots, totals_);
+    node_.barrier("gradient norm");
+    squares_ = 0;
+    for (int q = 0; q < node_.size(); ++q) squares_ += node_.scalars(q)[0];
+    communicated("node sum", t1, now_seconds());
+    const RankFlags flags = read_flags(std::span<const float>(totals_));
+    if (flags.failed) agree_and_throw(comm_, local_error);
+    const bool finite = std::isfinite(squares_);
+    return {totals_[0], finite ? totals_[1] : NAN, totals_[2], flags.stop};
+  }
+
+  GradientView view() override {
+    return {mine().subspan(begin_, end_ - begin_), {}, 0, begin_, clipping_ ? std::sqrt(squares_) : -1.0};
+  }
+
+ private:
+  std::span<float> mine() const { return node_.buffer(node_.rank()); }
+
   bool clipping_;
   float totals_[kTotalsSlots] = {};  // rows, loss, correct, non-finite, failed, stop
   double squares_ = 0;
+};
+
+// --deterministic: the fixed-point gradient of the step's blocks (as FixedPointAllreduce's)
+// summed as integers, which is exact in any order: each rank converts and updates its part, and
+// the result is bitwise the MPI path's. One barrier before the update (the integer sums cannot
+// hold a non-finite value: the loss flags it), one after. Not with --clip-norm: a norm summed
+// by parts would depend on the rank count.
+class NodeSharedFixedExchange final : public NodeSharedParts {
+ public:
+  NodeSharedFixedExchange(Communicator& comm, const ModelSpec& spec, Timeline& timeline, std::int64_t block_rows,
+                          std::vector<std::size_t> parts, std::unique_ptr<NodeSharedMemory> memory)
+      : NodeSharedParts(comm, spec.num_params(), timeline, std::move(parts), std::move(memory),
+                        2 * (spec.num_params() + kTotalsSlots)),
+        blocks_(spec.inputs(), spec.label_cols(), block_rows),
+        part_(end_ - begin_) {}
+
+  // The shared bytes per rank: the integer gradient and its totals, and the largest part.
+  static std::size_t shared_bytes(std::size_t n, const std::vector<std::size_t>& parts) {
+    return NodeSharedReduce::bytes_per_rank(2 * (n + kTotalsSlots), largest_part(parts));
+  }
+
+  BatchStats compute(ParallelGradient& gradient, const float* params, const Batch& batch) override {
+    return compute_fixed(blocks_, gradient, params, batch, mine().data());
+  }
+
+  StepTotals exchange(const LocalStep& step, const std::optional<std::string>& local_error) override {
+    blocks_.finish_step(comm_);
+    const double t0 = now_seconds();
+    write_fixed_totals(step, mine());
+    node_.barrier("gradient exchange");
+    const double t1 = now_seconds();
+    communicated("node wait", t0, t1);  // for the other ranks' gradients
+    std::int64_t totals[kTotalsSlots] = {};
+    for (int q = 0; q < node_.size(); ++q)
+      for (std::size_t i = 0; i < kTotalsSlots; ++i) totals[i] += node_.fixed_buffer(q)[n_ + i];
+    if (read_flags(std::span<const std::int64_t>(totals)).failed) agree_and_throw(comm_, local_error);
+    node_.sum_fixed(begin_, end_, 1.0 / ParallelGradient::kFixedOne, part_.data());
+    communicated("node sum", t1, now_seconds());
+    return read_fixed_totals(totals);
+  }
+
+  GradientView view() override { return {std::span<float>(part_), {}, 0, begin_, -1.0}; }
+
+ private:
+  std::span<std::int64_t> mine() const { return node_.fixed_buffer(node_.rank()); }
+
+  DeterministicBlocks blocks_;
+  AlignedVector<float> part_;  // this rank's part of the summed gradient
 };
 
 }  // namespace
 
 bool node_exchange_wanted(const TrainConfig& config, int ranks) {
   const TrainOptions& o = config.options;
-  if (ranks < 2 || o.deterministic || !config.gradient_sync() || o.shard_update == "on") return false;
+  if (ranks < 2 || !config.gradient_sync() || o.shard_update == "on" || (o.deterministic && o.clip_norm > 0))
+    return false;
   return o.exchange == "node-shm" || (o.exchange == "auto" && kNodeExchangeByDefault);
 }
 
 std::unique_ptr<GradientSync> make_node_shared_sync(const TrainConfig& config, Communicator& comm,
-                                                    std::size_t num_params, Timeline& timeline) {
+                                                    const ModelSpec& spec, Timeline& timeline, bool block_order) {
   if (!node_exchange_wanted(config, comm.size())) return nullptr;
-  std::vector<std::size_t> parts = rank_parts(num_params, comm.size());
+  const std::size_t n = spec.num_params();
+  const bool fixed = config.options.deterministic;
+  std::vector<std::size_t> parts = rank_parts(n, comm.size());
   std::string why_not;
-  auto memory = comm.allocate_node_shared(NodeSharedExchange::shared_bytes(num_params, parts), why_not);
+  auto memory = comm.allocate_node_shared(
+      fixed ? NodeSharedFixedExchange::shared_bytes(n, parts) : NodeSharedExchange::shared_bytes(n, parts), why_not);
   if (!memory) {
     if (config.options.exchange == "node-shm")
       log_warn("--exchange node-shm: " + why_not + "; the gradient goes through MPI instead");
     return nullptr;
   }
   log_info("gradient exchange: node shared memory (" + std::to_string(comm.size()) +
-           " ranks on one node; each sums and updates its part of the parameters)");
-  return std::make_unique<NodeSharedExchange>(comm, num_params, timeline, config.options.clip_norm > 0,
-                                              std::move(parts), std::move(memory));
+           " ranks on one node; each sums and updates its part of the parameters" +
+           (fixed ? ", in fixed point)" : ")"));
+  if (fixed)
+    return std::make_unique<NodeSharedFixedExchange>(comm, spec, timeline, deterministic_block_rows(block_order),
+                                                     std::move(parts), std::move(memory));
+  return std::make_unique<NodeSharedExchange>(comm, n, timeline, config.options.clip_norm > 0, std::move(parts),
+                                              std::move(memory));
 }
 
 }  // namespace dptrain

@@ -4,7 +4,8 @@
 // after a node barrier, rank r sums part r of every rank's gradient in rank order, updates
 // part r of the parameters (and of the optimizer state, as --shard-update does), and publishes
 // it; after a second barrier every rank copies the other parts. Per step: three barriers of
-// the node's ranks, no MPI call. Only when every rank runs on one node; otherwise (or when the
+// the node's ranks, no MPI call. With --deterministic the same, with the fixed-point gradient
+// summed as integers (two barriers; the blocks' plan keeps its small MPI allreduce). Only when every rank runs on one node; otherwise (or when the
 // shared window cannot be made) the MPI path is used (the reason is logged).
 #include <cstddef>
 #include <memory>
@@ -15,11 +16,12 @@ namespace dptrain {
 
 // Whether this run asks for the node exchange: --exchange node-shm, or auto where it was
 // measured to win (BENCHMARKS.md, "Node shared-memory exchange"); never with one rank,
-// --deterministic, --sync params or --shard-update on.
+// --sync params, --shard-update on, or --deterministic with --clip-norm.
 bool node_exchange_wanted(const TrainConfig& config, int ranks);
 
 // A collective: the node exchange when wanted and available, else nullptr (use the MPI path).
+// block_order: as make_gradient_sync's.
 std::unique_ptr<GradientSync> make_node_shared_sync(const TrainConfig& config, Communicator& comm,
-                                                    std::size_t num_params, Timeline& timeline);
+                                                    const ModelSpec& spec, Timeline& timeline, bool block_order);
 
 }  // namespace dptrain

@@ -85,16 +85,18 @@ constexpr double kRowLimit = 524288.0;
 
 // acc += g in fixed point; false if some value is not finite or beyond `limit` (then acc is
 // garbage and the step is void). One vectorised pass.
+// assign: acc = g instead (a thread's first block: no zeroing pass before it).
 template <class T>
-bool add_fixed(const T* g, std::int64_t n, double limit, std::int64_t* acc) {
+bool add_fixed(const T* g, std::int64_t n, double limit, std::int64_t* acc, bool assign = false) {
   constexpr double one = ParallelGradient::kFixedOne;
   const double bound = limit * one;
   int bad = 0;
+  const std::int64_t keep = assign ? 0 : -1;  // acc & keep: acc, or 0
   for (std::int64_t i = 0; i < n; ++i) {
     const double v = static_cast<double>(g[i]) * one;
     const bool fine = std::abs(v) < bound;  // false for NaN
     bad |= !fine;
-    acc[i] += static_cast<std::int64_t>(fine ? v : 0.0);
+    acc[i] = (acc[i] & keep) + static_cast<std::int64_t>(fine ? v : 0.0);
   }
   return bad == 0;
 }
@@ -107,7 +109,7 @@ BatchStats ParallelGradient::compute_fixed(const float* params, const FixedBlock
   const int nt = threads_;
   if (fixed_.empty()) {
     for (int t = 0; t < nt; ++t) {
-      fixed_.emplace_back(n + 1);
+      fixed_.emplace_back(t == 0 ? 0 : n + 1);  // thread 0 sums into the caller's buffer
       block_x_.emplace_back(m * d);
       block_y_.emplace_back(m * k);
       block_grad_.emplace_back(n);
@@ -119,8 +121,9 @@ BatchStats ParallelGradient::compute_fixed(const float* params, const FixedBlock
 #pragma omp parallel num_threads(nt)
   {
     const int t = omp_get_thread_num();
-    std::int64_t* acc = fixed_[t].data();
-    std::fill(acc, acc + n + 1, 0);
+    // Thread 0 sums straight into `fixed`, the others into their own buffers.
+    std::int64_t* acc = t == 0 ? fixed : fixed_[t].data();
+    if (t >= nb) std::fill(acc, acc + n + 1, 0);  // no block: every block below assigns first
     BatchStats mine;
     // Which thread takes a block does not matter: integer sums are exact.
     for (std::int64_t b = t; b < nb && !bad[t]; b += nt) {
@@ -133,16 +136,20 @@ BatchStats ParallelGradient::compute_fixed(const float* params, const FixedBlock
       const BatchStats s = forward_backward(spec_, params, block_x_[t].data(), block_y_[t].data(), rows,
                                             block_grad_[t].data(), block_workspaces_[t]);
       const double limit = kRowLimit * static_cast<double>(rows);
-      if (!add_fixed(block_grad_[t].data(), n, limit, acc) || !add_fixed(&s.loss, 1, limit, acc + n)) bad[t] = 1;
+      const bool first = b < nt;
+      if (!add_fixed(block_grad_[t].data(), n, limit, acc, first) || !add_fixed(&s.loss, 1, limit, acc + n, first))
+        bad[t] = 1;
       mine.correct += s.correct;
     }
     stats_[t] = mine;
 #pragma omp barrier
+    if (nt > 1) {
 #pragma omp for schedule(static)
-    for (std::int64_t i = 0; i <= n; ++i) {
-      std::int64_t s = 0;
-      for (int u = 0; u < nt; ++u) s += fixed_[u][i];
-      fixed[i] = s;
+      for (std::int64_t i = 0; i <= n; ++i) {
+        std::int64_t s = fixed[i];
+        for (int u = 1; u < nt; ++u) s += fixed_[u][i];
+        fixed[i] = s;
+      }
     }
   }
   BatchStats total;

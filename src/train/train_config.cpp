@@ -36,8 +36,11 @@ void check_parallelism(const TrainConfig& c, int ranks) {
     throw ConfigError("--shard-update on needs --sync grad without --deterministic (it sums floats)");
   if (o.exchange != "auto" && o.exchange != "mpi" && o.exchange != "node-shm")
     throw ConfigError("--exchange '" + o.exchange + "': expected auto, mpi or node-shm");
-  if (o.exchange == "node-shm" && (o.deterministic || !c.gradient_sync() || o.shard_update == "on"))
-    throw ConfigError("--exchange node-shm needs --sync grad without --deterministic or --shard-update on");
+  if (o.exchange == "node-shm" && (!c.gradient_sync() || o.shard_update == "on"))
+    throw ConfigError("--exchange node-shm needs --sync grad without --shard-update on");
+  if (o.exchange == "node-shm" && o.deterministic && o.clip_norm > 0)
+    throw ConfigError("--exchange node-shm with --deterministic cannot take --clip-norm (the norm would be summed "
+                      "by parts, in an order that depends on the rank count); use --exchange auto or mpi");
   if (o.deterministic && o.batch > 2048)
     throw ConfigError("--deterministic supports --batch up to 2048 (fixed-point range)");
   if (!c.gradient_sync() && o.batch < ranks)

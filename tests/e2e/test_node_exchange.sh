@@ -1,7 +1,8 @@
 # --exchange node-shm (the step's exchange through the node's shared memory: rank-order sums,
 # each rank updates its part): the run says it took that path, p ranks x t threads match 1x1 to
 # float rounding, 2 ranks match the MPI path bitwise, checkpoints hold the whole optimizer state
-# (a resume continues bitwise), and a failing or stalled rank ends the job (no hang).
+# (a resume continues bitwise), and a failing or stalled rank ends the job (no hang). With
+# --deterministic the fixed-point sums go through shared memory too, bitwise 1x1.
 source "$(dirname "$0")/lib.sh"
 "$DPTRAIN" gen --out "$WORK/rings.h5" --rows 1001 --features 6 --classes 3 --pattern rings --seed 7 >/dev/null
 common=(train --data "$WORK/rings.h5" --epochs 3 --seed 3 --progress off --model mlp:16,8 --batch 64)
@@ -64,5 +65,27 @@ elapsed=$(( $(date +%s) - start ))
 pass "stalled rank detected in $elapsed s"
 
 expect_failure bad-value "--exchange 'fast': expected auto, mpi or node-shm" 1 "${common[@]}" --exchange fast
-expect_failure with-deterministic "--exchange node-shm needs --sync grad without --deterministic or --shard-update on" \
-  2 "${common[@]}" --exchange node-shm --deterministic
+expect_failure with-shard-update "--exchange node-shm needs --sync grad without --shard-update on" \
+  2 "${common[@]}" --exchange node-shm --shard-update on
+expect_failure deterministic-clip "--exchange node-shm with --deterministic cannot take --clip-norm" \
+  2 "${common[@]}" --exchange node-shm --deterministic --clip-norm 1
+
+# --deterministic: the blocks' fixed-point gradients summed as integers in shared memory, each
+# rank converting and updating its part: bitwise 1x1, also on 3 ranks x 2 threads.
+dargs=("${common[@]}" "${momentum[@]}" --deterministic)
+run_mpi 1 "${dargs[@]}" --checkpoint "$WORK/det-ref.h5" >/dev/null
+out=$(run_mpi 3 "${dargs[@]}" --threads 2 --checkpoint "$WORK/det3.h5" 2>&1)
+grep -q "gradient exchange: node shared memory (3 ranks on one node; .*, in fixed point)" <<<"$out" \
+  || { echo "$out" >&2; fail "3x2 --deterministic: the run does not say it took the fixed-point node exchange"; }
+params_close "$WORK/det3.h5" "$WORK/det-ref.h5" 0 || fail "3x2 --deterministic node exchange differs from 1x1"
+pass "3x2 --deterministic node exchange is bitwise equal to 1x1"
+# With --clip-norm, auto keeps the MPI path (a norm summed by parts would depend on p).
+run_mpi 1 "${dargs[@]}" --clip-norm 0.05 --checkpoint "$WORK/detclip-ref.h5" >/dev/null
+out=$(run_mpi 2 "${dargs[@]}" --clip-norm 0.05 --checkpoint "$WORK/detclip.h5" 2>&1)
+if grep -q "node shared memory" <<<"$out"; then fail "--deterministic --clip-norm took the node exchange"; fi
+params_close "$WORK/detclip.h5" "$WORK/detclip-ref.h5" 0 || fail "2x1 --deterministic --clip-norm differs from 1x1"
+params_close "$WORK/detclip.h5" "$WORK/det-ref.h5" 0 2>/dev/null && fail "--clip-norm 0.05 changed nothing"
+pass "--deterministic --clip-norm keeps the MPI path, bitwise 1x1 (and clipping took effect)"
+# A rank failing before its batch still takes part in the blocks' plan: every rank ends.
+DPTRAIN_FAULT="rank=1,step=15,kind=throw" expect_failure "deterministic-throw" \
+  "^dptrain: error: injected fault \(DPTRAIN_FAULT\) on rank 1 at step 15 \[rank 1\]$" 3 "${fargs[@]}" --deterministic

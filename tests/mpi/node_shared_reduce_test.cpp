@@ -99,3 +99,27 @@ TEST(NodeSharedReduce, ScalarsAreSharedAfterABarrier) {
   }
   node.barrier("test");
 }
+
+// --deterministic's fixed point: the integer sums (values far beyond float's exact range) equal
+// MPI_Allreduce's int64 sums, converted to float as sum * unit.
+TEST(NodeSharedReduce, FixedPointSumsEqualMpiInt64Allreduce) {
+  MpiCommunicator comm(30);
+  NodeSharedReduce node = make_reduce(comm, 16);
+  const std::size_t n = node.fixed_buffer(node.rank()).size();
+  ASSERT_EQ(n, kValues / 2);
+  std::vector<std::int64_t> mine(n);
+  std::mt19937_64 gen(static_cast<unsigned>(7 + comm.rank()));
+  for (auto& v : mine) v = static_cast<std::int64_t>(gen() >> 8) - (std::int64_t{1} << 55);
+  std::copy(mine.begin(), mine.end(), node.fixed_buffer(node.rank()).begin());
+  node.barrier("test");
+  const double unit = 1.0 / 4294967296.0;
+  const auto r = static_cast<std::size_t>(comm.rank()), p = static_cast<std::size_t>(comm.size());
+  const std::size_t begin = n * r / p, end = n * (r + 1) / p;
+  std::vector<float> part(end - begin);
+  node.sum_fixed(begin, end, unit, part.data());
+  std::vector<std::int64_t> expected = mine;
+  MPI_Allreduce(MPI_IN_PLACE, expected.data(), static_cast<int>(n), MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  for (std::size_t i = begin; i < end; ++i)
+    ASSERT_EQ(part[i - begin], static_cast<float>(static_cast<double>(expected[i]) * unit)) << "value " << i;
+  node.barrier("test");
+}
