@@ -214,13 +214,15 @@ def run_all(steps):
 # The runs behind the targets repeat in every round; the others (comparisons, not targets) run
 # in the first round only.
 REPEATED = {"dptrain-1x1", "dptrain-2x1", "dptrain-1x2", "pytorch-2x1", "dptrain-2x1-deterministic", "softmax-1x1",
-            "softmax-2x1", "softmax-2x1-deterministic", "wide-2x1", "wide-2x1-tuned-env", "wide-1x1"}
+            "softmax-2x1", "softmax-2x1-deterministic", "wide-2x1", "wide-2x1-tuned-env", "wide-1x1",
+            "loaded-1x1", "loaded-2x1", "loaded-1x2"}
 rounds = []
 for i in range(args.rounds):
     print(f"round {i + 1} of {args.rounds}", flush=True)
     rounds.append(run_all([(name, fn) for name, fn in plan if i == 0 or name in REPEATED]))
-with Competitor():
-    loaded = run_all(loaded_plan)
+    # A new competitor each round: where the scheduler first puts it changes a loaded run 2x.
+    with Competitor():
+        rounds[-1].update(run_all([(name, fn) for name, fn in loaded_plan if i == 0 or name in REPEATED]))
 load_after = os.getloadavg()
 elapsed = time.time() - started
 
@@ -233,12 +235,11 @@ def median(values):
 # A quiet run's row: the round with the median samples/s (its accuracy, RSS, command), and
 # every round's figure.
 by = {}
-for name, _ in plan:
+for name, _ in plan + loaded_plan:
     runs = sorted((r[name] for r in rounds if name in r), key=lambda r: r["samples_per_s"])
     by[name] = dict(runs[(len(runs) - 1) // 2], samples_per_s=median([r["samples_per_s"] for r in runs]),
                     mean_samples_per_s=median([r["mean_samples_per_s"] for r in runs]),
                     per_round=[r[name]["samples_per_s"] for r in rounds if name in r] if len(runs) > 1 else [])
-by.update(loaded)
 results = [by[name] for name, _ in plan] + [by[name] for name, _ in loaded_plan]
 
 
@@ -301,7 +302,7 @@ lines = [
     f"The runs behind the targets ran {args.rounds} times, interleaved (round 1: every run once, then the repeated ones "
     "again in round 2, ...; the other comparisons ran in round 1 only); a run's figure is "
     "the median over the rounds, a ratio the median of the rounds' ratios (each round's pair ran minutes apart at most), "
-    "with every round's ratio after it. The loaded-machine runs ran once, after the rounds.",
+    "with every round's ratio after it. Each round's loaded-machine runs follow its quiet ones, beside a new competitor.",
     f"Load average (1, 5, 15 min) before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
     f"after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (the loaded-machine rows add one busy process "
     "themselves).",
@@ -340,6 +341,10 @@ lines = [
     f"| --deterministic <= 2x, softmax 2x1 | {det_soft:.2f}x (in-process: {step_soft['deterministic_ratio']:.2f}x; "
     f"{spread(det_soft_each)}) | "
     f"{verdict(det_soft <= 2)} |",
+    f"| beside one busy process, no collapse (with / without it) | 1x1 {ratio('loaded-1x1', 'dptrain-1x1')[0]:.2f}, "
+    f"2x1 {ratio('loaded-2x1', 'dptrain-2x1')[0]:.2f} ({spread(ratio('loaded-2x1', 'dptrain-2x1')[1])}), "
+    f"1x2 {ratio('loaded-1x2', 'dptrain-1x2')[0]:.2f}; a synchronous 2x1 step whose slower rank gets half a core: "
+    f"about 0.5 | - |",
     f"| softmax: 2 ranks never slower than 1 | 2x1 / 1x1 = {soft_scaling:.2f} ({spread(soft_each)}) | "
     f"{verdict(min(soft_each) >= 1)} |",
     "",
@@ -376,7 +381,9 @@ for quiet, loaded in (("dptrain-1x1", "loaded-1x1"), ("dptrain-2x1", "loaded-2x1
                       ("dptrain-2x1", "loaded-2x1-yield-at-once"), ("dptrain-2x1", "loaded-2x1-bind-none-yield-at-once"),
                       ("dptrain-1x2", "loaded-1x2"),
                       ("dptrain-1x2", "loaded-1x2-gomp-default-spin"), ("pytorch-2x1", "loaded-2x1-pytorch")):
-    lines.append(f"| {loaded} | {sps(quiet):,.0f} | {sps(loaded):,.0f} | {sps(loaded) / sps(quiet):.2f} |")
+    r, each = ratio(loaded, quiet)
+    lines.append(f"| {loaded} | {sps(quiet):,.0f} | {sps(loaded):,.0f} | {r:.2f}"
+                 f"{' (' + spread(each) + ')' if len(each) > 1 else ''} |")
 lines += ["", "Commands:", ""] + [f"- {r['label']}: `{r['command']}`" for r in results]
 text = "\n".join(lines)
 print("\n" + text)
