@@ -24,8 +24,9 @@ ap.add_argument("--root", required=True)
 ap.add_argument("--epochs", type=int, default=4, help="epochs per Fashion-MNIST run (the first is not timed)")
 ap.add_argument("--batch", type=int, default=256)
 ap.add_argument("--rounds", type=int, default=3,
-                help="times the quiet runs are repeated, interleaved; each figure is the median over rounds, each "
-                     "ratio the median of the rounds' ratios (this machine's speed drifts within minutes)")
+                help="times the runs behind the targets are repeated, interleaved (the others run once); each "
+                     "figure is the median over rounds, each ratio the median of the rounds' ratios (this "
+                     "machine's speed drifts within minutes)")
 ap.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
 args = ap.parse_args()
 root = args.root
@@ -198,9 +199,6 @@ loaded_plan = [
                                                          env=["GOMP_SPINCOUNT=300000"])),
     ("loaded-2x1-pytorch", lambda: run_torch("loaded-2x1-pytorch", 2, 1)),
 ]
-results = []
-
-
 def run_all(steps):
     done = {}
     for name, fn in steps:
@@ -286,6 +284,7 @@ wide_scaling, wide_scaling_each = ratio("wide-2x1", "wide-1x1", 2)
 det_mlp, det_mlp_each = ratio("dptrain-2x1", "dptrain-2x1-deterministic")
 det_soft, det_soft_each = ratio("softmax-2x1", "softmax-2x1-deterministic")
 soft_scaling, soft_each = ratio("softmax-2x1", "softmax-1x1")
+
 
 def verdict(ok):
     return "met" if ok else "NOT met"

@@ -6,8 +6,8 @@
 // until max(20 ms, spin_s) (DPTRAIN_WAIT_YIELD_US), then sleep between polls, doubling the sleep
 // up to 250 us. Yielding keeps the rank runnable: a rank whose wait sleeps leaves its core idle,
 // and the scheduler moves a busy competitor onto it, so that both ranks then share a core with
-// it (beside one busy process, 2x1 ran 0.44 of quiet with a 1 ms yield phase, 0.81 with 20 ms;
-// 4 ranks on 2 cores ran as fast either way: BENCHMARKS.md). Past 20 ms (a peer writing a
+// it (beside one busy process, side by side, 2x1 ran 44-53k samples/s with a 1 ms yield phase
+// and 90-98k with 20 ms; 4 ranks on 2 cores ran as fast either way: BENCHMARKS.md). Past 20 ms (a peer writing a
 // checkpoint, say) sleeping costs nothing measurable and frees the core.
 #include <algorithm>
 #include <chrono>

@@ -13,9 +13,9 @@ namespace dptrain {
 namespace {
 
 // auto picks the node exchange: on 2 ranks of this 2-core node it beat the MPI allreduce
-// 1.12-1.32x on mlp:256,128 and 1.13-1.40x on mlp:4096,4096, quiet or loaded; it lost (0.80x)
-// only beside a busy process with ranks bound to cores (BENCHMARKS.md, "Node shared-memory
-// exchange").
+// 1.12-1.32x on mlp:256,128 and 1.01-1.40x on mlp:4096,4096 when quiet; beside a busy process
+// with ranks bound to cores it ranged 0.80-1.29x (BENCHMARKS.md, "Node shared-memory exchange"
+// and the bench.sh runs since 20:13).
 constexpr bool kNodeExchangeByDefault = true;
 
 // What both node exchanges share: rank r owns part r of the parameters (and of the optimizer
