@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -euo pipefail
 packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools
-          libeigen3-dev libgtest-dev libcli11-dev zlib1g-dev nlohmann-json3-dev universal-ctags dataset-fashion-mnist
+          libeigen3-dev libdnnl-dev libgtest-dev libcli11-dev zlib1g-dev nlohmann-json3-dev universal-ctags dataset-fashion-mnist
           python3 python3-numpy python3-h5py python3-matplotlib slurm-wlm munge
           liblinear-tools python3-scipy python3-sklearn
           libcpp-httplib-dev wrk curl iproute2 libxml2-utils python3-lxml python3-yaml git

@@ -7,6 +7,7 @@
 // a part is the only copy of it: every rank that reads it reads the same bits.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 
@@ -44,6 +45,11 @@ class NodeSharedReduce {
   // sums' sum of squares (in double) when `squares`, else 0, or NaN if some sum is not finite:
   // checked while each block of sums is still in L1, instead of in a second pass.
   double sum(std::size_t begin, std::size_t end, float* out, bool squares = false) const;
+  // The same sums handed to `use(lo, sums)` block by block (sums[i] is the sum at lo + i), for
+  // a caller that consumes each block while it is in L1 (the node exchange's update) instead
+  // of storing it. Returns what sum() returns.
+  double sum_blocks(std::size_t begin, std::size_t end, bool squares,
+                    const std::function<void(std::size_t, std::span<float>)>& use) const;
   // The same over fixed_buffer(), exact (integer sums do not depend on their order), each sum
   // converted to float as sum * unit.
   void sum_fixed(std::size_t begin, std::size_t end, double unit, float* out) const;

@@ -11,6 +11,7 @@
 #include "dptrain/communicator.hpp"
 #include "dptrain/shard.hpp"
 #include "dptrain/scorer.hpp"
+#include "model/gemm.hpp"
 #include "train/deterministic_blocks.hpp"
 #include "train/parallel_gradient.hpp"
 
@@ -58,7 +59,7 @@ double step_gemm_flops(const ModelSpec& spec, std::int64_t rows) {
   return flops;
 }
 
-Timing step_gemm(const ModelSpec& spec, std::int64_t rows, double min_s, long& minor_faults) {
+Timing step_gemm(const ModelSpec& spec, std::int64_t rows, double min_s, long& minor_faults, bool eigen) {
   std::vector<Mat> w, a, z, d, gw;
   for (std::size_t l = 0; l < spec.layers(); ++l) {
     w.push_back(Mat::Random(spec.widths[l + 1], spec.widths[l]));
@@ -69,9 +70,16 @@ Timing step_gemm(const ModelSpec& spec, std::int64_t rows, double min_s, long& m
   }
   auto rep = [&] {
     for (std::size_t l = 0; l < spec.layers(); ++l) {
-      z[l].noalias() = w[l] * a[l];
-      gw[l].noalias() = z[l] * a[l].transpose();
-      if (l > 0) d[l].noalias() = w[l].transpose() * z[l];
+      const Eigen::Index in = spec.widths[l], out = spec.widths[l + 1];
+      if (eigen) {
+        z[l].noalias() = w[l] * a[l];
+        gw[l].noalias() = z[l] * a[l].transpose();
+        if (l > 0) d[l].noalias() = w[l].transpose() * z[l];
+        continue;
+      }
+      detail::gemm(false, false, out, rows, in, w[l].data(), out, a[l].data(), in, z[l].data(), out);
+      detail::gemm(false, true, out, in, rows, z[l].data(), out, a[l].data(), in, gw[l].data(), out);
+      if (l > 0) detail::gemm(true, false, in, rows, out, w[l].data(), out, z[l].data(), out, d[l].data(), in);
     }
   };
   rep();  // warm: the allocator now holds the packing blocks' sizes

@@ -20,8 +20,9 @@ double step_flops_per_sample(const ModelSpec& spec);
 
 // The products of one step at `rows` rows (the ones step_flops_per_sample counts, without the
 // bias terms) on warm, reused matrices; `minor_faults` receives the page faults taken while
-// timing (0 when nothing is allocated and returned to the system per product).
-Timing step_gemm(const ModelSpec& spec, std::int64_t rows, double min_s, long& minor_faults);
+// timing (0 when nothing is allocated and returned to the system per product). `eigen`: with
+// Eigen's GEMM; otherwise with the one the model uses (detail::gemm: oneDNN's when built in).
+Timing step_gemm(const ModelSpec& spec, std::int64_t rows, double min_s, long& minor_faults, bool eigen = false);
 double step_gemm_flops(const ModelSpec& spec, std::int64_t rows);
 
 // One rank's gradient of `rows` rows on `threads` threads: the normal step (ParallelGradient)

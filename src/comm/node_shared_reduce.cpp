@@ -64,9 +64,15 @@ void NodeSharedReduce::report_stall(const char* phase, double waited) const {
   std::abort();  // not reached: abort_stalled ends the process
 }
 
-// In blocks that stay in L1: the block's sum is finished before it is stored, so `out` may be
-// one of the buffers being summed.
+// In blocks that stay in L1: the block's sum is finished before it is handed on, so `out` may
+// be one of the buffers being summed.
 double NodeSharedReduce::sum(std::size_t begin, std::size_t end, float* out, bool squares) const {
+  return sum_blocks(begin, end, squares,
+                    [&](std::size_t lo, std::span<float> sums) { std::copy(sums.begin(), sums.end(), out + (lo - begin)); });
+}
+
+double NodeSharedReduce::sum_blocks(std::size_t begin, std::size_t end, bool squares,
+                                    const std::function<void(std::size_t, std::span<float>)>& use) const {
   constexpr std::size_t kBlock = 1024;
   alignas(64) float block[kBlock];
   double check = 0;
@@ -84,7 +90,7 @@ double NodeSharedReduce::sum(std::size_t begin, std::size_t end, float* out, boo
     } else if (!sums.isFinite().all()) {
       check = NAN;
     }
-    std::copy(block, block + n, out + (lo - begin));
+    use(lo, std::span<float>(block, n));
   }
   return check;
 }

@@ -9,6 +9,7 @@
 
 #include "dptrain/model.hpp"
 #include "dptrain/error.hpp"
+#include "model/gemm.hpp"
 #include "model/network_detail.hpp"
 
 namespace dptrain {
@@ -115,9 +116,8 @@ void run_layers(const ModelSpec& spec, const T* params, const T* x, std::int64_t
     const auto in = spec.widths[l], out = spec.widths[l + 1];
     Eigen::Map<const Mat<T>> w(params + spec.weight_offset(l), out, in);
     Eigen::Map<const Vec<T>> b(params + spec.bias_offset(l), out);
-    Eigen::Map<const Mat<T>> a_in(input, in, rows);
     Eigen::Map<Mat<T>> z(ws.activations[l].data(), out, rows);
-    z.noalias() = w * a_in;
+    detail::gemm(false, false, out, rows, in, w.data(), out, input, in, z.data(), out);
     z.colwise() += b;
     if (l + 1 < spec.layers()) activate(spec.activation, z);
     input = z.data();
@@ -176,7 +176,7 @@ void first_layer_gradient(const ModelSpec& spec, const Eigen::Map<Mat<T>>& delta
   const std::int64_t blocks = first_layer_blocks(spec);
   for (std::int64_t k = 0; k < blocks; ++k) {
     const std::int64_t c0 = in * k / blocks, c1 = in * (k + 1) / blocks;
-    gw.middleCols(c0, c1 - c0).noalias() = delta * a_in.middleRows(c0, c1 - c0).transpose();
+    detail::gemm(false, true, out, c1 - c0, delta.cols(), delta.data(), out, a_in.data() + c0, in, gw.data() + c0 * out, out);
     (*ready)(static_cast<std::size_t>(c0 * out),
              k + 1 == blocks ? spec.weight_offset(1) : static_cast<std::size_t>(c1 * out));
   }
@@ -213,13 +213,13 @@ BatchStats forward_backward(const ModelSpec& spec, const T* params, const T* x, 
     }
     Eigen::Map<Mat<T>> gw(grad + spec.weight_offset(l), out, in);
     Eigen::Map<Vec<T>> gb(grad + spec.bias_offset(l), out);
-    gw.noalias() = delta * a_in.transpose();
+    detail::gemm(false, true, out, in, rows, delta.data(), out, input, in, gw.data(), out);
     gb.noalias() = delta.rowwise().sum();
     if (ready && l > 0) (*ready)(spec.weight_offset(l), spec.weight_offset(l + 1));
     if (l == 0) break;
     Eigen::Map<const Mat<T>> w(params + spec.weight_offset(l), out, in);
     Eigen::Map<Mat<T>> back(ws.scratch.data(), in, rows);
-    back.noalias() = w.transpose() * delta;
+    detail::gemm(true, false, in, rows, out, w.data(), out, delta.data(), out, back.data(), in);
     Eigen::Map<Mat<T>> act(ws.activations[l - 1].data(), in, rows);
     multiply_derivative(spec.activation, act, back);
     act = back;  // the previous layer's delta replaces its activation, no longer needed

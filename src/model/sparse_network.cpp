@@ -5,6 +5,7 @@
 
 #include "dptrain/error.hpp"
 #include "dptrain/sparse_model.hpp"
+#include "model/gemm.hpp"
 #include "model/network_detail.hpp"
 #include "util/prefetch.hpp"
 
@@ -49,7 +50,8 @@ void run_sparse_layers(const ModelSpec& spec, const T* params, const CsrView& x,
     Eigen::Map<const Mat<T>> w(params + spec.weight_offset(l), spec.widths[l + 1], spec.widths[l]);
     Eigen::Map<const Vec<T>> bl(params + spec.bias_offset(l), spec.widths[l + 1]);
     Eigen::Map<Mat<T>> zl(ws.activations[l].data(), spec.widths[l + 1], rows);
-    zl.noalias() = w * prev;
+    detail::gemm(false, false, spec.widths[l + 1], rows, spec.widths[l], w.data(), spec.widths[l + 1], prev.data(),
+                 spec.widths[l], zl.data(), spec.widths[l + 1]);
     zl.colwise() += bl;
   }
 }
@@ -76,11 +78,12 @@ BatchStats sparse_forward_backward(const ModelSpec& spec, const T* params, const
     const auto in = spec.widths[l], out = spec.widths[l + 1];
     Eigen::Map<Mat<T>> delta(ws.activations[l].data(), out, rows);
     Eigen::Map<Mat<T>> act(ws.activations[l - 1].data(), in, rows);
-    Eigen::Map<Mat<T>>(tail + spec.weight_offset(l) - tail_offset, out, in).noalias() = delta * act.transpose();
+    detail::gemm(false, true, out, in, rows, delta.data(), out, act.data(), in, tail + spec.weight_offset(l) - tail_offset,
+                 out);
     Eigen::Map<Vec<T>>(tail + spec.bias_offset(l) - tail_offset, out).noalias() = delta.rowwise().sum();
     Eigen::Map<const Mat<T>> w(params + spec.weight_offset(l), out, in);
     Eigen::Map<Mat<T>> back(ws.scratch.data(), in, rows);
-    back.noalias() = w.transpose() * delta;
+    detail::gemm(true, false, in, rows, out, w.data(), out, delta.data(), out, back.data(), in);
     detail::multiply_derivative(spec.activation, act, back);
     act = back;
   }

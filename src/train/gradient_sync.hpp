@@ -89,6 +89,14 @@ class GradientSync {
   // rank throws the agreed failure.
   virtual void epoch_sums(std::vector<double>& sums, const std::optional<std::string>& local_error);
 
+  // For a sync that finishes its sums and the update in one pass over this rank's part (the
+  // node exchange): the optimizer step with the sums times `scale`, then every rank's new part
+  // shared. Returns false when some sum was not finite (the parameters are then spoilt: such a
+  // sync is chosen only with --on-nan stop); nullopt when the sync leaves the update to the
+  // caller, who applies view().
+  virtual std::optional<bool> fused_update(Optimizer&, std::span<float> /*params*/, double /*lr*/, float /*scale*/) {
+    return std::nullopt;
+  }
   float* gradient() { return grad_.data(); }
   virtual GradientView view() { return {{grad_.data(), n_}, {}, 0}; }
   virtual ExchangeVolume take_volume() { return {}; }

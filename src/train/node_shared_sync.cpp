@@ -59,6 +59,11 @@ class NodeSharedParts : public GradientSync {
   void share_parts(std::span<float> data) {
     std::copy(data.begin() + begin_, data.begin() + end_, node_.published(node_.rank()).begin());
     node_.barrier("parameter exchange");
+    copy_others_parts(data);
+  }
+
+  // The other ranks' published parts into `data` (after the barrier that follows their writes).
+  void copy_others_parts(std::span<float> data) const {
     for (int q = 0; q < node_.size(); ++q) {
       if (q == node_.rank()) continue;
       const std::span<const float> theirs = node_.published(q);
@@ -71,12 +76,17 @@ class NodeSharedParts : public GradientSync {
   NodeSharedReduce node_;
 };
 
+// fused: the update follows the sums block by block (fused_update), with two barriers a step;
+// otherwise (--clip-norm needs the global norm first, --on-nan skip-step a finite gradient on
+// every rank first) the part is summed in place, checked, then updated by the caller, and
+// shared after the update, with three.
 class NodeSharedExchange final : public NodeSharedParts {
  public:
-  NodeSharedExchange(Communicator& comm, std::size_t n, Timeline& timeline, bool clipping,
+  NodeSharedExchange(Communicator& comm, std::size_t n, Timeline& timeline, bool clipping, bool fused,
                      std::vector<std::size_t> parts, std::unique_ptr<NodeSharedMemory> memory)
       : NodeSharedParts(comm, n, timeline, std::move(parts), std::move(memory), n + kTotalsSlots),
-        clipping_(clipping) {}
+        clipping_(clipping),
+        fused_(fused && !clipping) {}
 
   // The shared bytes per rank: the gradient and its totals, and the largest part to publish.
   static std::size_t shared_bytes(std::size_t n, const std::vector<std::size_t>& parts) {
@@ -99,16 +109,49 @@ class NodeSharedExchange final : public NodeSharedParts {
     node_.barrier("gradient exchange");
     const double t1 = now_seconds();
     communicated("node wait", t0, t1);  // for the other ranks' gradients
-    node_.scalars(node_.rank())[0] = node_.sum(begin_, end_, g.data() + begin_, clipping_);
-    node_.sum(n_, n_ + kTotalsSlots, totals_);
-    node_.barrier("gradient norm");
     squares_ = 0;
-    for (int q = 0; q < node_.size(); ++q) squares_ += node_.scalars(q)[0];
+    if (!fused_) {
+      node_.scalars(node_.rank())[0] = node_.sum(begin_, end_, g.data() + begin_, clipping_);
+      node_.sum(n_, n_ + kTotalsSlots, totals_);
+      node_.barrier("gradient norm");
+      for (int q = 0; q < node_.size(); ++q) squares_ += node_.scalars(q)[0];
+    } else {
+      node_.sum(n_, n_ + kTotalsSlots, totals_);
+    }
     communicated("node sum", t1, now_seconds());
     const RankFlags flags = read_flags(std::span<const float>(totals_));
     if (flags.failed) agree_and_throw(comm_, local_error);
     const bool finite = std::isfinite(squares_);
     return {totals_[0], finite ? totals_[1] : NAN, totals_[2], flags.stop};
+  }
+
+  // Each block of this rank's part summed, updated and published while it is in L1; one barrier
+  // shares the parts and whether each was finite.
+  std::optional<bool> fused_update(Optimizer& optimizer, std::span<float> params, double lr, float scale) override {
+    if (!fused_) return std::nullopt;
+    const std::int64_t step = optimizer.steps;
+    const std::span<float> published = node_.published(node_.rank());
+    node_.scalars(node_.rank())[0] = node_.sum_blocks(begin_, end_, false, [&](std::size_t lo, std::span<float> sums) {
+      optimizer.steps = step;  // every block is a piece of the same step (Adam's bias correction)
+      const std::span<float> p = params.subspan(lo, sums.size());
+      optimizer.step_part(p, sums, lo, lr, scale);
+      std::copy(p.begin(), p.end(), published.begin() + (lo - begin_));
+    });
+    optimizer.steps = step + 1;
+    const double t0 = now_seconds();
+    node_.barrier("parameter exchange");
+    bool finite = true;
+    for (int q = 0; q < node_.size(); ++q) finite = finite && std::isfinite(node_.scalars(q)[0]);
+    copy_others_parts(params);
+    communicated("parameter exchange", t0, now_seconds());
+    return finite;
+  }
+
+  // The fused update has shared the parts already (and a step without one changed nothing).
+  SyncPoint after_update(std::span<float> params, std::int64_t step, bool epoch_end, RankFlags flags,
+                         const std::optional<std::string>& local_error) override {
+    if (fused_) return {true, false};
+    return NodeSharedParts::after_update(params, step, epoch_end, flags, local_error);
   }
 
   GradientView view() override {
@@ -118,7 +161,7 @@ class NodeSharedExchange final : public NodeSharedParts {
  private:
   std::span<float> mine() const { return node_.buffer(node_.rank()); }
 
-  bool clipping_;
+  bool clipping_, fused_;
   float totals_[kTotalsSlots] = {};  // rows, loss, correct, non-finite, failed, stop
   double squares_ = 0;
 };
@@ -200,8 +243,8 @@ std::unique_ptr<GradientSync> make_node_shared_sync(const TrainConfig& config, C
   if (fixed)
     return std::make_unique<NodeSharedFixedExchange>(comm, spec, timeline, deterministic_block_rows(block_order),
                                                      std::move(parts), std::move(memory));
-  return std::make_unique<NodeSharedExchange>(comm, n, timeline, config.options.clip_norm > 0, std::move(parts),
-                                              std::move(memory));
+  return std::make_unique<NodeSharedExchange>(comm, n, timeline, config.options.clip_norm > 0,
+                                              config.on_nan == NanPolicy::stop, std::move(parts), std::move(memory));
 }
 
 }  // namespace dptrain

@@ -58,6 +58,7 @@ class Trainer {
   void train_step(EpochProgress& e);
   LocalStep compute_gradient(EpochProgress& e);
   void apply_update(EpochProgress& e, const StepTotals& totals);
+  bool update_parameters(const StepTotals& totals, double lr);
   void step_hooks(EpochProgress& e, const StepTotals& totals);
   void finish_epoch(EpochProgress& e);
   void validate(EpochReport& report);
@@ -265,11 +266,8 @@ LocalStep Trainer::compute_gradient(EpochProgress& e) {
 // The optimizer step with the combined gradient, unless it is not finite (--on-nan).
 void Trainer::apply_update(EpochProgress& e, const StepTotals& totals) {
   const double t0 = now_seconds();
-  const GradientView g = sync_->view();  // dense, or compact for CSR input
-  float* grad = g.values.data();
-  const std::size_t n = g.values.size();
   if (totals.rows > 0) {
-    if (!(std::isfinite(totals.loss) && all_finite(grad, n))) {
+    if (!update_parameters(totals, e.lr)) {
       const std::string where = "non-finite loss or gradient at epoch " + std::to_string(e.epoch) + ", step " +
                                 std::to_string(e.step) + " (global step " + std::to_string(state_.global_step) + ")";
       if (config_.on_nan == NanPolicy::stop) {
@@ -281,15 +279,6 @@ void Trainer::apply_update(EpochProgress& e, const StepTotals& totals) {
       }
       ++e.skipped;
     } else {
-      // The mean over the batch and the clipping are one scale factor, applied inside the
-      // optimizer's single pass over the parameters.
-      const double scale = g.norm >= 0 ? clipped_scale(g.norm, 1.0 / totals.rows, o_.clip_norm)
-                                        : clipped_scale({grad, n}, 1.0 / totals.rows, o_.clip_norm);
-      if (g.width > 0)
-        state_.optimizer->step_sparse(state_.params, g.columns, g.width, g.values, e.lr, static_cast<float>(scale));
-      else  // the parameters the view covers: [offset, offset + n), all of them unless the update is sharded
-        state_.optimizer->step_part(std::span<float>(state_.params).subspan(g.offset, n), {grad, n}, g.offset, e.lr,
-                                    static_cast<float>(scale));
       e.loss_sum += totals.loss;
       e.correct_sum += totals.correct;
       e.rows_sum += totals.rows;
@@ -298,6 +287,28 @@ void Trainer::apply_update(EpochProgress& e, const StepTotals& totals) {
   ++state_.global_step;
   e.compute_s += now_seconds() - t0;
   timeline_.add("update", t0, now_seconds());
+}
+
+// False, with the parameters not updated (or spoilt, under --on-nan stop), when the loss or the
+// gradient is not finite.
+bool Trainer::update_parameters(const StepTotals& totals, double lr) {
+  if (!std::isfinite(totals.loss)) return false;
+  const double mean = 1.0 / totals.rows;
+  if (const std::optional<bool> done = sync_->fused_update(*state_.optimizer, state_.params, lr, static_cast<float>(mean)))
+    return *done;
+  const GradientView g = sync_->view();  // dense, or compact for CSR input
+  float* grad = g.values.data();
+  const std::size_t n = g.values.size();
+  if (!all_finite(grad, n)) return false;
+  // The mean over the batch and the clipping are one scale factor, applied inside the
+  // optimizer's single pass over the parameters.
+  const double scale = g.norm >= 0 ? clipped_scale(g.norm, mean, o_.clip_norm) : clipped_scale({grad, n}, mean, o_.clip_norm);
+  if (g.width > 0)
+    state_.optimizer->step_sparse(state_.params, g.columns, g.width, g.values, lr, static_cast<float>(scale));
+  else  // the parameters the view covers: [offset, offset + n), all of them unless the update is sharded
+    state_.optimizer->step_part(std::span<float>(state_.params).subspan(g.offset, n), {grad, n}, g.offset, lr,
+                                static_cast<float>(scale));
+  return true;
 }
 
 // After the update: local SGD's averaging, a periodic checkpoint, the agreed stop, progress.
