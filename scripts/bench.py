@@ -4,7 +4,8 @@ and writes the results (commands, date, machine, load) into BENCHMARKS.md betwee
 bench:main markers. Every figure in the report is a ratio of two runs of this one invocation.
 
 What it measures (see BENCHMARKS.md, "Reading the figures"):
-- the roof: `dptrain bench`, Eigen single-thread float GEMM on the real products of a step
+- the roof: `dptrain bench`, the single-thread float GEMM the model multiplies with (oneDNN's
+  sgemm when the build has it; Eigen's is measured beside it) on the real products of a step
   (forward, weight gradient, input gradient of every layer but the first), warm, best of many;
 - mlp:256,128 on Fashion-MNIST, batch 256: dptrain 1x1, 2x1, 1x2 (ranks x threads) against
   PyTorch DDP (gloo) 1x1 and 2x1 on the system BLAS (OpenBLAS once libopenblas0-pthread is in);
@@ -153,7 +154,9 @@ roof_full = bench("--model", MLP, "--rows", str(args.batch), "--seconds", "2")
 # The cores of a VM need not be equal (here one ran 10% slower than the other, alone or both
 # busy): the two-core limit is the sum of each core's own roof at a rank's share.
 cpus = sorted(os.sched_getaffinity(0))[:2]
-roof_cores = [bench("--model", MLP, "--rows", str(half), "--seconds", "2", cpu=c)["gemm_gflops_per_core"] for c in cpus]
+roof_runs = [bench("--model", MLP, "--rows", str(half), "--seconds", "2", cpu=c) for c in cpus]
+roof_cores = [r["gemm_gflops_per_core"] for r in roof_runs]
+eigen_cores = [r["eigen_gemm_gflops_per_core"] for r in roof_runs]
 step_mlp = bench("--model", MLP, "--rows", str(half), "--step", "--seconds", "3")
 step_soft = bench("--model", SOFTMAX, "--rows", str(half), "--step", "--seconds", "2")
 
@@ -272,6 +275,7 @@ machine = (f"{cpu}, {os.cpu_count()} cores, "
            f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, {platform.platform()}")
 date = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
 roof2 = sum(roof_cores) if len(roof_cores) == 2 else 2 * roof_half["gemm_gflops_per_core"]
+eigen2 = sum(eigen_cores) if len(eigen_cores) == 2 else 2 * roof_half["eigen_gemm_gflops_per_core"]
 ratio_torch, torch_each = ratio("dptrain-2x1", "pytorch-2x1")
 bound_sps = 2 * half / (step_mlp["step_ms"] / 1e3)  # 2 ranks, each a step of `half` rows, nothing else
 share_each = [flops * r["dptrain-2x1"]["samples_per_s"] / 1e9 / roof2 for r in rounds]
@@ -319,7 +323,8 @@ lines = [
     f"({sps('dptrain-2x1'):,.0f} vs {sps('pytorch-2x1'):,.0f} samples/s; accuracy {acc('dptrain-2x1')} vs "
     f"{acc('pytorch-2x1')}; {spread(torch_each)}) | {verdict(ratio_torch >= 5)} |",
     f"| >= 80% of the two-core GEMM limit in real flops | {100 * share_roof:.0f}% ({real_gflops('dptrain-2x1'):.1f} of "
-    f"{' + '.join(f'{g:.1f}' for g in roof_cores)} GFLOP/s, each core's roof; {spread(share_each)}) | "
+    f"{' + '.join(f'{g:.1f}' for g in roof_cores)} GFLOP/s, each core's {roof_half['gemm']} roof; {spread(share_each)}; "
+    f"of Eigen's GEMM limit, {eigen2:.1f} GFLOP/s: {100 * real_gflops('dptrain-2x1') / eigen2:.0f}%) | "
     f"{verdict(share_roof >= 0.8)} |",
     f"| scaling 1x1 -> 2x1 >= 0.9 (goal 0.95) | {scaling:.2f} ({spread(scaling_each)}; 1x2: {scaling_threads:.2f}) | "
     f"{verdict(scaling >= 0.9)} |",
@@ -347,11 +352,13 @@ lines = [
     f"| softmax: 2 ranks never slower than 1 | 2x1 / 1x1 = {soft_scaling:.2f} ({spread(soft_each)}) | "
     f"{verdict(min(soft_each) >= 1)} |",
     "",
-    f"Roof: `dptrain bench --rows {half}` (a rank's share at 2x1): **{roof_half['gemm_gflops_per_core']:.1f} GFLOP/s** "
+    f"Roof: `dptrain bench --rows {half}` (a rank's share at 2x1) with the GEMM the model uses, "
+    f"{roof_half['gemm']}: **{roof_half['gemm_gflops_per_core']:.1f} GFLOP/s** "
     f"per core (median {roof_half['gemm_gflops_median']:.1f}; {roof_half['page_faults_per_rep']:.2f} page faults per "
-    f"repetition); at {args.batch} rows (1x1): {roof_full['gemm_gflops_per_core']:.1f}; pinned to each core "
+    f"repetition; Eigen's GEMM on the same products: {roof_half['eigen_gemm_gflops_per_core']:.1f}); at {args.batch} "
+    f"rows (1x1): {roof_full['gemm_gflops_per_core']:.1f}; pinned to each core "
     f"(`taskset -c N`, {half} rows): {', '.join(f'cpu {c} {g:.1f}' for c, g in zip(cpus, roof_cores))} GFLOP/s, "
-    f"whose sum is the two-core limit. Real flops per sample of "
+    f"whose sum is the two-core limit (Eigen's: {', '.join(f'{g:.1f}' for g in eigen_cores)}). Real flops per sample of "
     f"mlp:256,128: {flops:,.0f} (forward and weight gradient of every layer, input gradient of all but the first; "
     f"with biases) = {flops / 235146:.2f} x parameters.",
     f"Bound from the gradient alone: `dptrain bench --step --rows {half}` (one rank's forward, backward and thread sum, "

@@ -23,6 +23,7 @@
 #include "early_stopping.hpp"
 #include "epoch_reporter.hpp"
 #include "gradient_sync.hpp"
+#include "model/gemm.hpp"
 #include "output_paths.hpp"
 #include "parallel_gradient.hpp"
 #include "stream_source.hpp"
@@ -153,7 +154,7 @@ std::unique_ptr<BatchSource> Trainer::make_source() const {
 // The opening report, the run layout and the reading time (the slowest rank's).
 void Trainer::start_run() {
   timeline_.add("read", now_seconds() - data_.io_seconds, now_seconds());
-  reporter_.start({state_.spec.describe(), state_.rows, data_.selection.validation_rows(), data_.desc.cols,
+  reporter_.start({state_.spec.describe() + "; float products: " + detail::gemm_backend(), state_.rows, data_.selection.validation_rows(), data_.desc.cols,
                    global_batch_, steps_, comm_.size(), sync_->update_split()});
   // The shards cut all rows of the data (held-out ones too): a rank's share of a batch is its
   // share of those.
