@@ -24,16 +24,16 @@ std::optional<FaultPlan> FaultPlan::from_environment() {
     else if (key == "kind") plan.kind = value;
     else throw ConfigError("DPTRAIN_FAULT: unknown key '" + key + "'");
   }
-  static const char* const kinds[] = {"throw", "nan", "stall", "kill", "sigterm", "sigusr1", "sigint", "sigint2"};
+  static const char* const kinds[] = {"throw", "nan", "nan-gradient", "stall", "kill", "sigterm", "sigusr1", "sigint", "sigint2"};
   if (plan.rank < 0 || (plan.step < 0 && plan.step != kDuringLoad) ||
       std::find(std::begin(kinds), std::end(kinds), plan.kind) == std::end(kinds))
     throw ConfigError(std::string("DPTRAIN_FAULT='") + spec +
-                      "': expected rank=R,step=S|load,kind=throw|nan|stall|kill|sigterm|sigusr1|sigint|sigint2");
+                      "': expected rank=R,step=S|load,kind=throw|nan|nan-gradient|stall|kill|sigterm|sigusr1|sigint|sigint2");
   return plan;
 }
 
-bool FaultPlan::fire(int r, std::int64_t s) const {
-  if (r != rank || s != step) return false;
+FaultPlan::Poison FaultPlan::fire(int r, std::int64_t s) const {
+  if (r != rank || s != step) return Poison::none;
   if (kind == "throw")
     throw DataError("injected fault (DPTRAIN_FAULT) on rank " + std::to_string(r) + " at step " +
                     std::to_string(s));
@@ -44,7 +44,7 @@ bool FaultPlan::fire(int r, std::int64_t s) const {
   if (kind == "sigusr1") std::raise(SIGUSR1);
   if (kind == "sigint") std::raise(SIGINT);
   if (kind == "sigint2") std::raise(SIGINT), std::raise(SIGINT);
-  return kind == "nan";
+  return kind == "nan" ? Poison::batch : kind == "nan-gradient" ? Poison::gradient : Poison::none;
 }
 
 }  // namespace dptrain

@@ -98,6 +98,9 @@ class GradientSync {
     return std::nullopt;
   }
   float* gradient() { return grad_.data(); }
+  // This rank's own float gradient of the step before the exchange (empty when the sync keeps
+  // none: fixed point, CSR), for fault injection.
+  virtual std::span<float> local_gradient() { return std::span<float>(grad_).first(grad_.empty() ? 0 : n_); }
   virtual GradientView view() { return {{grad_.data(), n_}, {}, 0}; }
   virtual ExchangeVolume take_volume() { return {}; }
   // How the update is split over the ranks, for the run's header ("" when every rank updates

@@ -157,6 +157,7 @@ class NodeSharedExchange final : public NodeSharedParts {
   GradientView view() override {
     return {mine().subspan(begin_, end_ - begin_), {}, 0, begin_, clipping_ ? std::sqrt(squares_) : -1.0};
   }
+  std::span<float> local_gradient() override { return mine().first(n_); }
 
  private:
   std::span<float> mine() const { return node_.buffer(node_.rank()); }

@@ -60,6 +60,7 @@ class Trainer {
   LocalStep compute_gradient(EpochProgress& e);
   void apply_update(EpochProgress& e, const StepTotals& totals);
   bool update_parameters(const StepTotals& totals, double lr);
+  void poison_gradient();
   void step_hooks(EpochProgress& e, const StepTotals& totals);
   void finish_epoch(EpochProgress& e);
   void validate(EpochReport& report);
@@ -242,7 +243,8 @@ LocalStep Trainer::compute_gradient(EpochProgress& e) {
   LocalStep mine;
   if (!e.local_error) {
     try {
-      const bool poison = fault_ && fault_->fire(comm_.rank(), state_.global_step);
+      const FaultPlan::Poison fault = fault_ ? fault_->fire(comm_.rank(), state_.global_step) : FaultPlan::Poison::none;
+      const bool poison = fault == FaultPlan::Poison::batch;
       const double t_read = now_seconds();
       const Batch batch = source_->next();
       timeline_.add("batch", t_read, now_seconds());  // gathering the rows (and waiting for them)
@@ -253,6 +255,7 @@ LocalStep Trainer::compute_gradient(EpochProgress& e) {
       if (poison && batch.sparse) std::fill(batch.sparse->values.begin(), batch.sparse->values.end(), std::nanf(""));
       if (poison && !batch.sparse) std::fill(batch.features, batch.features + batch.rows * data_.desc.cols, std::nanf(""));
       mine.stats = sync_->compute(*gradient_, state_.params.data(), batch);
+      if (fault == FaultPlan::Poison::gradient) poison_gradient();
     } catch (const std::exception& ex) {
       e.local_error = ex.what();
     }
@@ -262,6 +265,15 @@ LocalStep Trainer::compute_gradient(EpochProgress& e) {
   e.compute_s += t1 - t0;
   timeline_.add("forward/backward", t0, t1);
   return mine;
+}
+
+// DPTRAIN_FAULT kind=nan-gradient: one NaN in this rank's gradient, its loss left finite.
+void Trainer::poison_gradient() {
+  const std::span<float> g = sync_->local_gradient();
+  if (g.empty())
+    throw ConfigError("DPTRAIN_FAULT kind=nan-gradient: this run's exchange keeps no float gradient to poison "
+                      "(--deterministic or CSR input); use kind=nan");
+  g[g.size() / 2] = std::nanf("");
 }
 
 // The optimizer step with the combined gradient, unless it is not finite (--on-nan).

@@ -17,6 +17,21 @@ DPTRAIN_FAULT="rank=1,step=45,kind=nan" run_mpi 2 "${args[@]}" --on-nan skip-ste
   || fail "--on-nan skip-step did not finish"
 [ "$(metric "$WORK/skip.jsonl" skipped_steps 2)" = "1" ] || fail "skip-step did not count the skipped step"
 pass "--on-nan skip-step skips exactly one step"
+# One NaN in one rank's gradient with every loss finite: through the node exchange only the rank
+# whose part of the sum holds it sees it, and tells the others at the barrier after its fused
+# update; through MPI every rank sees the summed gradient. Either way every rank stops at that
+# step with the same message, or skips exactly that step.
+for exchange in node-shm mpi; do
+  DPTRAIN_FAULT="rank=2,step=45,kind=nan-gradient" EXPECT_CODE=1 expect_failure "nan-gradient-$exchange" \
+    "dptrain: error: training diverged: non-finite loss or gradient at epoch 2, step 4 \(global step 45\)" \
+    3 "${args[@]}" --model mlp:6 --exchange "$exchange"
+  DPTRAIN_FAULT="rank=0,step=45,kind=nan-gradient" run_mpi 3 "${args[@]}" --model mlp:6 --exchange "$exchange" \
+    --on-nan skip-step --metrics "$WORK/skip-$exchange.jsonl" >/dev/null || fail "nan-gradient skip-step ($exchange) did not finish"
+  [ "$(metric "$WORK/skip-$exchange.jsonl" skipped_steps 2)" = "1" ] || fail "nan-gradient ($exchange): skipped step not counted"
+  pass "nan-gradient ($exchange): --on-nan skip-step skips exactly that step"
+done
+DPTRAIN_FAULT="rank=0,step=3,kind=nan-gradient" EXPECT_CODE=1 expect_failure "nan-gradient-deterministic" \
+  "DPTRAIN_FAULT kind=nan-gradient: this run's exchange keeps no float gradient to poison" 2 "${args[@]}" --deterministic
 DPTRAIN_FAULT="rank=1,step=45,kind=nan" expect_failure "nan-deterministic" \
   "dptrain: error: training diverged: non-finite loss or gradient at epoch 2, step 4 \(global step 45\)" \
   3 "${args[@]}" --deterministic

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -122,4 +123,34 @@ TEST(NodeSharedReduce, FixedPointSumsEqualMpiInt64Allreduce) {
   for (std::size_t i = begin; i < end; ++i)
     ASSERT_EQ(part[i - begin], static_cast<float>(static_cast<double>(expected[i]) * unit)) << "value " << i;
   node.barrier("test");
+}
+
+// sum_blocks hands the node exchange's update the sums of its part block by block, in order,
+// covering the part exactly, with the same values as sum(); a non-finite sum in any block (an
+// infinity on the last rank only) makes it return NaN, which is how the fused update learns
+// that the step must not be kept.
+TEST(NodeSharedReduce, SumBlocksCoverThePartInOrderAndFlagNonFiniteSums) {
+  MpiCommunicator comm(30);
+  const int n = comm.size(), r = comm.rank();
+  NodeSharedReduce node = make_reduce(comm, 1);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<float> mine = values_of(r, round);
+    if (round == 1 && r == n - 1) mine[kValues - 3] = INFINITY;  // in the last rank's part
+    std::copy(mine.begin(), mine.end(), node.buffer(r).begin());
+    node.barrier("test");
+    const auto [begin, end] = part_of(r, n);
+    std::vector<float> expected(end - begin), seen;
+    node.sum(begin, end, expected.data());
+    std::size_t next = begin;
+    const double check = node.sum_blocks(begin, end, false, [&](std::size_t lo, std::span<float> sums) {
+      EXPECT_EQ(lo, next);
+      next += sums.size();
+      seen.insert(seen.end(), sums.begin(), sums.end());
+    });
+    EXPECT_EQ(next, end);
+    EXPECT_EQ(0, std::memcmp(seen.data(), expected.data(), expected.size() * sizeof(float)));
+    const bool holds_infinity = round == 1 && r == n - 1;
+    EXPECT_EQ(std::isnan(check), holds_infinity) << "round " << round << ", rank " << r;
+    node.barrier("test");
+  }
 }
