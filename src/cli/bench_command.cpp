@@ -17,7 +17,8 @@
 namespace dptrain::cli {
 
 void add_bench_command(CLI::App& app, Runner& run) {
-  auto* cmd = app.add_subcommand("bench", "Measure the single-core GEMM roofline for a model's step (the model's GEMM and Eigen's)");
+  auto* cmd = app.add_subcommand(
+      "bench", "Measure the single-core GEMM roofline for a model's step (the model's GEMM and Eigen's)");
   auto model = std::make_shared<std::string>("mlp:256,128");
   auto features = std::make_shared<std::int64_t>(784);
   auto classes = std::make_shared<std::int64_t>(10);

@@ -67,8 +67,9 @@ void NodeSharedReduce::report_stall(const char* phase, double waited) const {
 // In blocks that stay in L1: the block's sum is finished before it is handed on, so `out` may
 // be one of the buffers being summed.
 double NodeSharedReduce::sum(std::size_t begin, std::size_t end, float* out, bool squares) const {
-  return sum_blocks(begin, end, squares,
-                    [&](std::size_t lo, std::span<float> sums) { std::copy(sums.begin(), sums.end(), out + (lo - begin)); });
+  return sum_blocks(begin, end, squares, [&](std::size_t lo, std::span<float> sums) {
+    std::copy(sums.begin(), sums.end(), out + (lo - begin));
+  });
 }
 
 double NodeSharedReduce::sum_blocks(std::size_t begin, std::size_t end, bool squares,

@@ -2,6 +2,9 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <string>
+
 #ifdef DPTRAIN_WITH_ONEDNN
 #include <dnnl.h>
 #endif

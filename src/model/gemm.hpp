@@ -3,9 +3,9 @@
 // columns, network.cpp), op(X) = X or its transpose; C is m x n, op(A) m x k, op(B) k x n, and
 // ld* are the column strides. Float products run oneDNN's sgemm when the build has it
 // (DPTRAIN_WITH_ONEDNN): on this machine's AVX-512 cores it multiplies the model's shapes at
-// 200-220 GFLOP/s where Eigen reaches 140-155 (BENCHMARKS.md, "GEMM"). Double products, and
-// builds without oneDNN, use Eigen. Either way the product runs on the calling thread alone
-// (the callers split the batch over threads themselves).
+// 200-220 GFLOP/s where Eigen reaches 130-155 (BENCHMARKS.md, "oneDNN's sgemm and the fused
+// node update"). Double products, and builds without oneDNN, use Eigen. Either way the
+// product runs on the calling thread alone (the callers split the batch over threads).
 #include <Eigen/Core>
 #include <string>
 

@@ -176,7 +176,8 @@ void first_layer_gradient(const ModelSpec& spec, const Eigen::Map<Mat<T>>& delta
   const std::int64_t blocks = first_layer_blocks(spec);
   for (std::int64_t k = 0; k < blocks; ++k) {
     const std::int64_t c0 = in * k / blocks, c1 = in * (k + 1) / blocks;
-    detail::gemm(false, true, out, c1 - c0, delta.cols(), delta.data(), out, a_in.data() + c0, in, gw.data() + c0 * out, out);
+    detail::gemm(false, true, out, c1 - c0, delta.cols(), delta.data(), out, a_in.data() + c0, in,
+                 gw.data() + c0 * out, out);
     (*ready)(static_cast<std::size_t>(c0 * out),
              k + 1 == blocks ? spec.weight_offset(1) : static_cast<std::size_t>(c1 * out));
   }

@@ -78,8 +78,8 @@ BatchStats sparse_forward_backward(const ModelSpec& spec, const T* params, const
     const auto in = spec.widths[l], out = spec.widths[l + 1];
     Eigen::Map<Mat<T>> delta(ws.activations[l].data(), out, rows);
     Eigen::Map<Mat<T>> act(ws.activations[l - 1].data(), in, rows);
-    detail::gemm(false, true, out, in, rows, delta.data(), out, act.data(), in, tail + spec.weight_offset(l) - tail_offset,
-                 out);
+    detail::gemm(false, true, out, in, rows, delta.data(), out, act.data(), in,
+                 tail + spec.weight_offset(l) - tail_offset, out);
     Eigen::Map<Vec<T>>(tail + spec.bias_offset(l) - tail_offset, out).noalias() = delta.rowwise().sum();
     Eigen::Map<const Mat<T>> w(params + spec.weight_offset(l), out, in);
     Eigen::Map<Mat<T>> back(ws.scratch.data(), in, rows);

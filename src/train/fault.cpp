@@ -24,11 +24,13 @@ std::optional<FaultPlan> FaultPlan::from_environment() {
     else if (key == "kind") plan.kind = value;
     else throw ConfigError("DPTRAIN_FAULT: unknown key '" + key + "'");
   }
-  static const char* const kinds[] = {"throw", "nan", "nan-gradient", "stall", "kill", "sigterm", "sigusr1", "sigint", "sigint2"};
+  static const char* const kinds[] = {"throw",   "nan",     "nan-gradient", "stall", "kill",
+                                      "sigterm", "sigusr1", "sigint",       "sigint2"};
   if (plan.rank < 0 || (plan.step < 0 && plan.step != kDuringLoad) ||
       std::find(std::begin(kinds), std::end(kinds), plan.kind) == std::end(kinds))
     throw ConfigError(std::string("DPTRAIN_FAULT='") + spec +
-                      "': expected rank=R,step=S|load,kind=throw|nan|nan-gradient|stall|kill|sigterm|sigusr1|sigint|sigint2");
+                      "': expected rank=R,step=S|load,"
+                      "kind=throw|nan|nan-gradient|stall|kill|sigterm|sigusr1|sigint|sigint2");
   return plan;
 }
 

@@ -155,7 +155,8 @@ std::unique_ptr<BatchSource> Trainer::make_source() const {
 // The opening report, the run layout and the reading time (the slowest rank's).
 void Trainer::start_run() {
   timeline_.add("read", now_seconds() - data_.io_seconds, now_seconds());
-  reporter_.start({state_.spec.describe() + "; float products: " + detail::gemm_backend(), state_.rows, data_.selection.validation_rows(), data_.desc.cols,
+  reporter_.start({state_.spec.describe() + "; float products: " + detail::gemm_backend(), state_.rows,
+                   data_.selection.validation_rows(), data_.desc.cols,
                    global_batch_, steps_, comm_.size(), sync_->update_split()});
   // The shards cut all rows of the data (held-out ones too): a rank's share of a batch is its
   // share of those.
@@ -307,15 +308,16 @@ void Trainer::apply_update(EpochProgress& e, const StepTotals& totals) {
 bool Trainer::update_parameters(const StepTotals& totals, double lr) {
   if (!std::isfinite(totals.loss)) return false;
   const double mean = 1.0 / totals.rows;
-  if (const std::optional<bool> done = sync_->fused_update(*state_.optimizer, state_.params, lr, static_cast<float>(mean)))
-    return *done;
+  const std::optional<bool> fused = sync_->fused_update(*state_.optimizer, state_.params, lr, static_cast<float>(mean));
+  if (fused) return *fused;
   const GradientView g = sync_->view();  // dense, or compact for CSR input
   float* grad = g.values.data();
   const std::size_t n = g.values.size();
   if (!all_finite(grad, n)) return false;
   // The mean over the batch and the clipping are one scale factor, applied inside the
   // optimizer's single pass over the parameters.
-  const double scale = g.norm >= 0 ? clipped_scale(g.norm, mean, o_.clip_norm) : clipped_scale({grad, n}, mean, o_.clip_norm);
+  const double scale =
+      g.norm >= 0 ? clipped_scale(g.norm, mean, o_.clip_norm) : clipped_scale({grad, n}, mean, o_.clip_norm);
   if (g.width > 0)
     state_.optimizer->step_sparse(state_.params, g.columns, g.width, g.values, lr, static_cast<float>(scale));
   else  // the parameters the view covers: [offset, offset + n), all of them unless the update is sharded

@@ -26,7 +26,8 @@ for exchange in node-shm mpi; do
     "dptrain: error: training diverged: non-finite loss or gradient at epoch 2, step 4 \(global step 45\)" \
     3 "${args[@]}" --model mlp:6 --exchange "$exchange"
   DPTRAIN_FAULT="rank=0,step=45,kind=nan-gradient" run_mpi 3 "${args[@]}" --model mlp:6 --exchange "$exchange" \
-    --on-nan skip-step --metrics "$WORK/skip-$exchange.jsonl" >/dev/null || fail "nan-gradient skip-step ($exchange) did not finish"
+    --on-nan skip-step --metrics "$WORK/skip-$exchange.jsonl" >/dev/null \
+    || fail "nan-gradient skip-step ($exchange) did not finish"
   [ "$(metric "$WORK/skip-$exchange.jsonl" skipped_steps 2)" = "1" ] || fail "nan-gradient ($exchange): skipped step not counted"
   pass "nan-gradient ($exchange): --on-nan skip-step skips exactly that step"
 done

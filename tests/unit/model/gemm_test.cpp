@@ -26,7 +26,8 @@ struct Operand {
 
 Operand random_operand(Index rows, Index cols, Index pad, std::uint64_t seed) {
   Random rng(seed);
-  Operand o{std::vector<float>(static_cast<std::size_t>(std::max<Index>(1, (rows + pad) * cols))), rows, cols, rows + pad};
+  const auto size = static_cast<std::size_t>(std::max<Index>(1, (rows + pad) * cols));
+  Operand o{std::vector<float>(size), rows, cols, rows + pad};
   for (auto& v : o.values) v = static_cast<float>(2 * rng.uniform() - 1);
   return o;
 }
@@ -50,10 +51,11 @@ TEST(Gemm, EveryTransposeAndStrideMatchesADoubleProduct) {
           for (Index j = 0; j < n; ++j) {
             double want = 0;
             for (Index l = 0; l < k; ++l)
-              want += static_cast<double>(ta ? a.at(l, i) : a.at(i, l)) * static_cast<double>(tb ? b.at(j, l) : b.at(l, j));
+              want += static_cast<double>(ta ? a.at(l, i) : a.at(i, l)) *
+                      static_cast<double>(tb ? b.at(j, l) : b.at(l, j));
             ASSERT_NEAR(c[static_cast<std::size_t>(j * (m + pad) + i)], want, 1e-5 * k)
-                << "ta " << ta << " tb " << tb << " pad " << pad << " at " << i << "," << j << " (" << detail::gemm_backend()
-                << ")";
+                << "ta " << ta << " tb " << tb << " pad " << pad << " at " << i << "," << j << " ("
+                << detail::gemm_backend() << ")";
           }
         if (pad > 0)  // the padding rows of C are not written
           EXPECT_EQ(c[static_cast<std::size_t>(m)], 7.0f);
