@@ -109,14 +109,12 @@ class NodeSharedExchange final : public NodeSharedParts {
     node_.barrier("gradient exchange");
     const double t1 = now_seconds();
     communicated("node wait", t0, t1);  // for the other ranks' gradients
+    node_.sum(n_, n_ + kTotalsSlots, totals_);
     squares_ = 0;
-    if (!fused_) {
+    if (!fused_) {  // the fused update sums the part itself, and shares its check after
       node_.scalars(node_.rank())[0] = node_.sum(begin_, end_, g.data() + begin_, clipping_);
-      node_.sum(n_, n_ + kTotalsSlots, totals_);
       node_.barrier("gradient norm");
       for (int q = 0; q < node_.size(); ++q) squares_ += node_.scalars(q)[0];
-    } else {
-      node_.sum(n_, n_ + kTotalsSlots, totals_);
     }
     communicated("node sum", t1, now_seconds());
     const RankFlags flags = read_flags(std::span<const float>(totals_));
