@@ -50,8 +50,9 @@ class Communicator {
   virtual std::vector<std::string> allgather(const std::string& text) = 0;
   virtual void barrier() = 0;
 
-  // Memory shared by the ranks (a collective): `bytes` per rank, when every rank of this group
-  // runs on one node and the platform maps it; otherwise nullptr, and `why_not` says why.
+  // Memory shared by the ranks (a collective): a region of `bytes` for this rank (the ranks may
+  // ask for different sizes, 0 too), when every rank of this group runs on one node and the
+  // platform maps it; otherwise nullptr, and `why_not` says why.
   // The default has none.
   virtual std::unique_ptr<NodeSharedMemory> allocate_node_shared(std::size_t bytes, std::string& why_not);
 

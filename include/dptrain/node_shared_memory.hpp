@@ -17,7 +17,7 @@ class NodeSharedMemory {
   // This rank and the ranks of the node (the same numbers as the communicator's).
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  // Rank r's region: 64-byte aligned, of the size asked for, zero when allocated.
+  // Rank r's region: 64-byte aligned, of the size rank r asked for, zero when allocated.
   virtual std::byte* region(int r) = 0;
   // How a waiting rank backs off (seconds of spinning, DPTRAIN_WAIT_SPIN_US) and after how many
   // seconds a peer that has not arrived counts as stalled (--stall-timeout; <= 0: never).

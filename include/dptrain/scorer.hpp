@@ -2,6 +2,7 @@
 // Running a trained model: outputs row by row, on `threads` OpenMP threads, and the class
 // decision. Used by eval, predict, stream prediction and the trainer's validation.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ void class_probabilities(const ModelSpec& spec, const float* output, float* prob
 // results do not depend on the number of threads.
 class Scorer {
  public:
-  Scorer(const ModelSpec& spec, const AlignedVector<float>& params, int threads,
+  Scorer(const ModelSpec& spec, std::span<const float> params, int threads,
          std::int64_t block_rows = 1024);
   const ModelSpec& spec() const { return spec_; }
   // outputs: rows x spec.outputs() (softmax probabilities, P(class 1), or regression values).
@@ -50,7 +51,7 @@ class Scorer {
 
 // Metric sums of a model over a whole shard (labels already checked), in blocks of 1024 rows
 // summed in block order: the same for any thread count.
-MetricSums score_shard(const ModelSpec& spec, const AlignedVector<float>& params, const Shard& shard,
+MetricSums score_shard(const ModelSpec& spec, std::span<const float> params, const Shard& shard,
                        int threads);
 
 }  // namespace dptrain

@@ -106,7 +106,8 @@ std::unique_ptr<NodeSharedMemory> allocate_mpi_node_shared(MPI_Comm comm, std::s
   if (!regions.empty()) std::memset(regions[static_cast<std::size_t>(rank)], 0, static_cast<std::size_t>(rounded));
   // The zeros are in place on every rank before any rank uses the memory.
   if (!all_ranks(node, !regions.empty(), wait)) {
-    why_not = "MPI_Win_allocate_shared of " + std::to_string(rounded) + " bytes per rank failed on some rank";
+    why_not = "MPI_Win_allocate_shared (" + std::to_string(rounded) + " bytes on rank " + std::to_string(rank) +
+              ") failed on some rank";
     if (win != MPI_WIN_NULL) MPI_Win_free(&win);
     MPI_Comm_free(&node);
     return nullptr;

@@ -26,9 +26,9 @@ void class_probabilities(const ModelSpec& spec, const float* output, float* prob
   std::copy(output, output + spec.outputs(), probabilities);
 }
 
-Scorer::Scorer(const ModelSpec& spec, const AlignedVector<float>& params, int threads,
+Scorer::Scorer(const ModelSpec& spec, std::span<const float> params, int threads,
                std::int64_t block_rows)
-    : spec_(spec), params_(params), threads_(threads),
+    : spec_(spec), params_(params.begin(), params.end()), threads_(threads),
       block_rows_(std::max<std::int64_t>(1, block_rows)) {
   if (params_.size() != spec_.num_params())
     throw Error("Scorer: " + std::to_string(params_.size()) + " parameters for a model of " +
@@ -66,7 +66,7 @@ MetricSums Scorer::evaluate(const float* x, const float* labels, std::int64_t ro
   return total;
 }
 
-MetricSums score_shard(const ModelSpec& spec, const AlignedVector<float>& params, const Shard& shard,
+MetricSums score_shard(const ModelSpec& spec, std::span<const float> params, const Shard& shard,
                        int threads) {
   if (shard.rows() == 0) return MetricSums(spec);
   Scorer scorer(spec, params, threads, 1024);

@@ -19,7 +19,7 @@ Checkpointer::Checkpointer(const TrainConfig& config, Communicator& comm, Traini
 Checkpoint Checkpointer::snapshot(std::int64_t completed_epochs, std::int64_t epoch_step) const {
   Checkpoint c;
   c.spec = state_.spec;
-  c.params = state_.params;
+  c.params.assign(state_.params.span().begin(), state_.params.span().end());
   c.optimizer = config_.options.optimizer.name;
   c.optimizer_steps = state_.optimizer->steps;
   for (auto& [name, values] : state_.optimizer->state()) c.optimizer_state.emplace_back(name, *values);
@@ -69,7 +69,7 @@ void Checkpointer::restore(const ResumePoint& point, std::int64_t steps, StartPo
   if (c.optimizer != o.optimizer.name)
     throw CheckpointError(point.path + ": the checkpoint used --optimizer " + c.optimizer +
                           "; this run asks for " + o.optimizer.name);
-  state_.params = c.params;
+  state_.params.assign(c.params);
   for (auto& [name, values] : state_.optimizer->state()) {
     auto it = std::find_if(c.optimizer_state.begin(), c.optimizer_state.end(),
                            [&](const auto& entry) { return entry.first == name; });

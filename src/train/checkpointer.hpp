@@ -16,13 +16,14 @@
 #include "dptrain/optimizer.hpp"
 #include "train/timeline.hpp"
 #include "dptrain/train_config.hpp"
+#include "parameter_buffer.hpp"
 
 namespace dptrain {
 
 // What a checkpoint holds, as the trainer keeps it.
 struct TrainingState {
   ModelSpec spec;
-  AlignedVector<float> params;
+  ParameterBuffer params;
   std::unique_ptr<Optimizer> optimizer;
   std::int64_t global_step = 0;  // completed optimizer steps
   std::uint64_t seed = 0;        // data order (the run's --seed, or the resumed checkpoint's)

@@ -40,7 +40,7 @@ EarlyStopping::EarlyStopping(int patience, const std::string& metric, bool keep_
       keep_best_(keep_best),
       state_(start_or_continue(state, metric, keep_best)) {}
 
-bool EarlyStopping::after_epoch(const EpochReport& report, const AlignedVector<float>& params) {
+bool EarlyStopping::after_epoch(const EpochReport& report, std::span<const float> params) {
   const std::optional<double>& value = maximize_ ? report.val_accuracy : report.val_loss;
   if (!value) throw InternalError("early stopping on " + state_.metric + " without that metric in the epoch report");
   // A non-finite metric (diverged) is never an improvement.
@@ -50,7 +50,7 @@ bool EarlyStopping::after_epoch(const EpochReport& report, const AlignedVector<f
     state_.best = *value;
     state_.best_epoch = report.epoch;
     state_.epochs_since_best = 0;
-    if (keep_best_) state_.best_params = params;
+    if (keep_best_) state_.best_params.assign(params.begin(), params.end());
     return false;
   }
   ++state_.epochs_since_best;
@@ -64,9 +64,9 @@ bool EarlyStopping::after_epoch(const EpochReport& report, const AlignedVector<f
   return true;
 }
 
-void EarlyStopping::restore_best(AlignedVector<float>& params) const {
+void EarlyStopping::restore_best(std::span<float> params) const {
   if (!keep_best_ || state_.best_params.empty()) return;
-  params = state_.best_params;
+  std::copy(state_.best_params.begin(), state_.best_params.end(), params.begin());
   char text[160];
   std::snprintf(text, sizeof text, "keeping the best epoch's model: epoch %lld, %s %.4f",
                 static_cast<long long>(state_.best_epoch), state_.metric.c_str(), state_.best);

@@ -5,6 +5,7 @@
 // parameters of the best epoch. Every rank sees the same (reduced) metric, so every rank stops
 // after the same epoch.
 #include <optional>
+#include <span>
 #include <string>
 
 #include "dptrain/aligned.hpp"
@@ -23,10 +24,10 @@ class EarlyStopping {
 
   // After an epoch (its report carries the validation metric): remembers a new best (and its
   // parameters with keep_best). Returns true when training should stop now.
-  bool after_epoch(const EpochReport& report, const AlignedVector<float>& params);
+  bool after_epoch(const EpochReport& report, std::span<const float> params);
 
   // With keep_best and a best epoch seen: overwrites `params` with the best epoch's.
-  void restore_best(AlignedVector<float>& params) const;
+  void restore_best(std::span<float> params) const;
 
   std::int64_t best_epoch() const { return state_.best_epoch; }
   double best_value() const { return state_.best; }

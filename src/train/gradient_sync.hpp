@@ -97,6 +97,11 @@ class GradientSync {
   virtual std::optional<bool> fused_update(Optimizer&, std::span<float> /*params*/, double /*lr*/, float /*scale*/) {
     return std::nullopt;
   }
+  // Where the parameters live while training: empty when in the trainer's own memory (every
+  // sync but the node exchange); else memory of the sync's, one copy for the node's ranks, which
+  // it has filled with `params` (the same on every rank; a collective) and which its update
+  // changes part by part. It lives as long as the sync.
+  virtual std::span<float> place_parameters(std::span<const float> /*params*/) { return {}; }
   float* gradient() { return grad_.data(); }
   // This rank's own float gradient of the step before the exchange (empty when the sync keeps
   // none: fixed point, CSR), for fault injection.

@@ -130,6 +130,8 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
   gradient_ = std::make_unique<ParallelGradient>(state_.spec, sparse ? 1 : o_.threads, sparse ? 1 : source_->max_rows());
   sync_ = sparse ? make_sparse_gradient_sync(config_, comm_, state_.spec, timeline_, source_->max_rows())
                  : make_gradient_sync(config_, comm_, state_.spec, timeline_, block_order());
+  if (const std::span<float> shared = sync_->place_parameters(state_.params.span()); !shared.empty())
+    state_.params.live_in(shared);
   if (!o_.class_weight.empty()) apply_class_weights();
   if (o_.early_stopping > 0 || o_.keep_best) {
     run_agreed(comm_, [&] {
@@ -189,14 +191,15 @@ TrainResult Trainer::run() {
   for (int epoch = start_.epoch; epoch <= o_.epochs; ++epoch) {
     if (!run_epoch(epoch)) break;
   }
-  if (early_ && !result_.stop_signal) early_->restore_best(state_.params);
+  state_.params.bring_home();  // every rank may write them now (the best epoch's)
+  if (early_ && !result_.stop_signal) early_->restore_best(state_.params.span());
   if (!result_.stop_signal) checkpointer_.save_final();
   if (timeline_.enabled()) {
     timeline_.write(o_.timeline, comm_);
     log_info("timeline written to " + o_.timeline);
   }
   result_.spec = state_.spec;
-  result_.params = std::move(state_.params);
+  result_.params = state_.params.take();
   return std::move(result_);
 }
 
@@ -223,7 +226,7 @@ bool Trainer::run_epoch(int epoch) {
   }
   finish_epoch(e);
   // Before the epoch's checkpoint, so that it carries the early-stopping state of this epoch.
-  const bool early_stop = early_ && early_->after_epoch(result_.epochs.back(), state_.params);
+  const bool early_stop = early_ && early_->after_epoch(result_.epochs.back(), state_.params.span());
   checkpointer_.at_epoch_end(epoch, e.stop);
   if (e.stop) result_.stop_checkpoint = checkpointer_.last_checkpoint();
   return !e.stop && !early_stop;
@@ -308,7 +311,7 @@ void Trainer::apply_update(EpochProgress& e, const StepTotals& totals) {
 bool Trainer::update_parameters(const StepTotals& totals, double lr) {
   if (!std::isfinite(totals.loss)) return false;
   const double mean = 1.0 / totals.rows;
-  const std::optional<bool> fused = sync_->fused_update(*state_.optimizer, state_.params, lr, static_cast<float>(mean));
+  const std::optional<bool> fused = sync_->fused_update(*state_.optimizer, state_.params.span(), lr, static_cast<float>(mean));
   if (fused) return *fused;
   const GradientView g = sync_->view();  // dense, or compact for CSR input
   float* grad = g.values.data();
@@ -319,9 +322,9 @@ bool Trainer::update_parameters(const StepTotals& totals, double lr) {
   const double scale =
       g.norm >= 0 ? clipped_scale(g.norm, mean, o_.clip_norm) : clipped_scale({grad, n}, mean, o_.clip_norm);
   if (g.width > 0)
-    state_.optimizer->step_sparse(state_.params, g.columns, g.width, g.values, lr, static_cast<float>(scale));
+    state_.optimizer->step_sparse(state_.params.span(), g.columns, g.width, g.values, lr, static_cast<float>(scale));
   else  // the parameters the view covers: [offset, offset + n), all of them unless the update is sharded
-    state_.optimizer->step_part(std::span<float>(state_.params).subspan(g.offset, n), {grad, n}, g.offset, lr,
+    state_.optimizer->step_part(state_.params.span().subspan(g.offset, n), {grad, n}, g.offset, lr,
                                 static_cast<float>(scale));
   return true;
 }
@@ -329,7 +332,7 @@ bool Trainer::update_parameters(const StepTotals& totals, double lr) {
 // After the update: local SGD's averaging, a periodic checkpoint, the agreed stop, progress.
 void Trainer::step_hooks(EpochProgress& e, const StepTotals& totals) {
   const bool epoch_end = e.step + 1 == steps_;
-  const SyncPoint point = sync_->after_update(state_.params, state_.global_step, epoch_end,
+  const SyncPoint point = sync_->after_update(state_.params.span(), state_.global_step, epoch_end,
                                               {e.local_error.has_value(), StopSignal::requested()}, e.local_error);
   ++e.step;
   checkpointer_.after_step(point.synced, e.epoch, e.step, steps_);
@@ -389,8 +392,8 @@ void Trainer::validate(EpochReport& report) {
   std::optional<std::string> error;
   MetricSums v;
   try {
-    v = data_.val_streamed ? score_streamed_validation(config_, data_, state_.spec, state_.params, comm_)
-                           : score_shard(state_.spec, state_.params, *data_.val, o_.threads);
+    v = data_.val_streamed ? score_streamed_validation(config_, data_, state_.spec, state_.params.span(), comm_)
+                           : score_shard(state_.spec, state_.params.span(), *data_.val, o_.threads);
   } catch (const std::exception& ex) {
     error = ex.what();
   }

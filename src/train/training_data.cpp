@@ -192,7 +192,7 @@ TrainingData prepare_training_data(const TrainConfig& config, Communicator& comm
 }
 
 MetricSums score_streamed_validation(const TrainConfig& config, const TrainingData& d, const ModelSpec& spec,
-                                     const AlignedVector<float>& params, const Communicator& comm) {
+                                     std::span<const float> params, const Communicator& comm) {
   const TrainOptions& o = config.options;
   const bool held_out = o.val_files.empty();
   const DataOptions options = held_out ? o.data : validation_options(o);

@@ -4,6 +4,7 @@
 // rows train and which validate.
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "dptrain/communicator.hpp"
 #include "dptrain/block_order.hpp"
@@ -35,7 +36,7 @@ struct TrainingData {
 // Validation sums of this rank's streamed validation rows (--val, or the held-out rows of
 // --data), read in pieces that fit the budget.
 MetricSums score_streamed_validation(const TrainConfig& config, const TrainingData& d, const ModelSpec& spec,
-                                     const AlignedVector<float>& params, const Communicator& comm);
+                                     std::span<const float> params, const Communicator& comm);
 
 // Describes, agrees on the description, reads and checks; any error on any rank throws the
 // same CollectiveFailure on all. `fault` (tests, or null) may fire while the data loads.

@@ -1,8 +1,12 @@
 // MpiCommunicator under real mpiexec with 1-4 ranks: results from formulas.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdint>
+
 #include "dptrain/error.hpp"
 #include "dptrain/mpi_communicator.hpp"
+#include "dptrain/node_shared_memory.hpp"
 
 using namespace dptrain;
 
@@ -93,4 +97,24 @@ TEST(MpiCommunicator, RunAgreedGivesEveryRankTheFailingRanksMessage) {
     EXPECT_EQ(std::string(e.what()), "rank " + std::to_string(last) + " saw a bad row");
   }
   EXPECT_NO_THROW(run_agreed(comm, [] {}));
+}
+
+// The node exchange keeps the parameters once for the node: rank 0 asks for all of the bytes,
+// the others for none, and every rank reads and writes rank 0's region.
+TEST(MpiCommunicator, NodeSharedRegionsMayDifferInSizeAndEveryRankSeesRankZeros) {
+  MpiCommunicator comm(30);
+  const int n = comm.size(), r = comm.rank();
+  constexpr std::size_t kFloats = 100'003;
+  std::string why_not;
+  auto memory = comm.allocate_node_shared(r == 0 ? kFloats * sizeof(float) : 0, why_not);
+  ASSERT_NE(memory, nullptr) << why_not;
+  float* shared = reinterpret_cast<float*>(memory->region(0));
+  ASSERT_EQ(reinterpret_cast<std::uintptr_t>(shared) % 64, 0u);
+  for (std::size_t i = kFloats * r / n; i < kFloats * (r + 1) / n; ++i) {
+    ASSERT_EQ(shared[i], 0.0f) << "not zero when allocated, at " << i;
+    shared[i] = static_cast<float>(i) + 0.5f;
+  }
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  comm.barrier();  // every rank's writes are done (and visible: the fence, then MPI's barrier)
+  for (std::size_t i = 0; i < kFloats; ++i) ASSERT_EQ(shared[i], static_cast<float>(i) + 0.5f) << i;
 }
