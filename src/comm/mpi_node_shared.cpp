@@ -6,7 +6,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
+
+#include <sys/statvfs.h>
 
 #include "dptrain/exit_codes.hpp"
 
@@ -69,6 +72,29 @@ std::vector<std::byte*> query_regions(MPI_Win win, int ranks) {
   return regions;
 }
 
+// Where Open MPI puts the file behind a shared window: its osc_sm_backing_directory (mpirun
+// --mca and OMPI_MCA_ reach a rank as this variable), /dev/shm by default.
+std::string backing_directory() {
+  const char* dir = std::getenv("OMPI_MCA_osc_sm_backing_directory");
+  return dir && *dir ? dir : "/dev/shm";
+}
+
+// Why a window of `total` bytes (all ranks' regions) cannot fit in the backing directory, or ""
+// when it can (or when the space cannot be read: the allocation then decides).
+std::string backing_space_problem(std::uint64_t total) {
+  const std::string dir = backing_directory();
+  struct statvfs fs {};
+  if (statvfs(dir.c_str(), &fs) != 0) return {};
+  // Open MPI adds its own state and page-aligns each rank's region: a margin for both.
+  constexpr std::uint64_t kMargin = 1 << 20;
+  const std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free_bytes >= total + kMargin) return {};
+  auto mib = [](std::uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; };
+  return "the shared-memory window needs " + mib(total + kMargin) + " in " + dir + ", which has " +
+         mib(free_bytes) + " free (a container's /dev/shm is often 64 MiB: docker run --shm-size; or point "
+         "Open MPI elsewhere with --mca osc_sm_backing_directory DIR)";
+}
+
 }  // namespace
 
 std::unique_ptr<NodeSharedMemory> allocate_mpi_node_shared(MPI_Comm comm, std::size_t bytes, double spin_s,
@@ -92,11 +118,24 @@ std::unique_ptr<NodeSharedMemory> allocate_mpi_node_shared(MPI_Comm comm, std::s
     MPI_Comm_free(&node);
     return nullptr;
   }
+  const auto rounded = static_cast<MPI_Aint>((bytes + 4095) / 4096 * 4096);
+  const MPI_Aint with_alignment = rounded + 64;
+  // Open MPI 4's window does not survive a backing file that does not fit: the rank that makes
+  // it fails while the others wait inside MPI_Win_allocate_shared for ever. So the ranks check
+  // the space first, and agree.
+  std::uint64_t mine = static_cast<std::uint64_t>(with_alignment), total = 0;
+  MPI_Request request;
+  MPI_Iallreduce(&mine, &total, 1, MPI_UINT64_T, MPI_SUM, node, &request);
+  wait(request);
+  const std::string space = backing_space_problem(total);
+  if (!all_ranks(node, space.empty(), wait)) {
+    why_not = space.empty() ? "another rank found too little shared memory for the window" : space;
+    MPI_Comm_free(&node);
+    return nullptr;
+  }
   MPI_Info info;
   MPI_Info_create(&info);
   MPI_Info_set(info, "alloc_shared_noncontig", "true");  // each rank's region in its own pages
-  const auto rounded = static_cast<MPI_Aint>((bytes + 4095) / 4096 * 4096);
-  const MPI_Aint with_alignment = rounded + 64;
   void* base = nullptr;
   MPI_Win win = MPI_WIN_NULL;
   const bool allocated =

@@ -256,6 +256,8 @@ std::unique_ptr<GradientSync> make_node_shared_sync(const TrainConfig& config, C
   if (!memory || !params_memory) {
     if (config.options.exchange == "node-shm")
       log_warn("--exchange node-shm: " + why_not + "; the gradient goes through MPI instead");
+    else
+      log_info("gradient exchange: MPI (no node shared memory: " + why_not + ")");
     return nullptr;
   }
   log_info("gradient exchange: node shared memory (" + std::to_string(comm.size()) +
