@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "dptrain/clock.hpp"
 #include "dptrain/error.hpp"
@@ -19,11 +20,24 @@ namespace {
 // and the bench.sh runs since 20:13).
 constexpr bool kNodeExchangeByDefault = true;
 
-// What both node exchanges share: the parameters live once for the node, in rank 0's region of
-// a second shared window (`params_memory`); rank r owns part r of them (and of the optimizer
-// state, as --shard-update does) and updates it in place between two barriers, which order
-// every rank's reads of the old values before the writes and the writes before the next
-// step's reads. Nothing is copied between ranks after the update.
+// From how many parameters they live once for the node (DPTRAIN_SHARED_PARAMETERS_FROM, 2^20
+// unset). Large models gain: no rank publishes its part or copies the others' (mlp:4096,4096
+// 2x1: the 2.5-2.9 ms copy of a ~105 ms step gone, more where neighbours contend for memory
+// bandwidth; mlp:1024,1024 1.02x). Small ones do not: their parameters stay in the cores'
+// caches, and an update in place takes every line back from the other core that read it
+// (mlp:256,128, 235,146 parameters: 0.95-1.02x in interleaved runs; mlp:512,512 even).
+// BENCHMARKS.md, "The parameters once per node".
+std::size_t shared_parameters_from() {
+  const char* count = std::getenv("DPTRAIN_SHARED_PARAMETERS_FROM");
+  return count ? static_cast<std::size_t>(std::max(0.0, std::atof(count))) : std::size_t{1} << 20;
+}
+
+// What both node exchanges share: rank r owns part r of the parameters (and of the optimizer
+// state, as --shard-update does). With `params_memory` the parameters live once for the node,
+// in rank 0's region of a second window, and rank r updates its part in place between two
+// barriers, which order every rank's reads of the old values before the writes and the writes
+// before the next step's reads: nothing is copied. Without it every rank keeps its own copy,
+// publishes its updated part and copies the others'.
 class NodeSharedParts : public GradientSync {
  public:
   NodeSharedParts(Communicator& comm, std::size_t n, Timeline& timeline, std::vector<std::size_t> parts,
@@ -35,7 +49,8 @@ class NodeSharedParts : public GradientSync {
         end_(parts_[comm.rank() + 1]),
         node_(std::move(memory), shared_values, largest_part(parts_)),
         params_memory_(std::move(params_memory)),
-        params_(reinterpret_cast<float*>(params_memory_->region(0)), n) {}
+        params_(params_memory_ ? std::span<float>(reinterpret_cast<float*>(params_memory_->region(0)), n)
+                               : std::span<float>()) {}
 
   static std::size_t largest_part(const std::vector<std::size_t>& parts) {
     std::size_t m = 0;
@@ -45,15 +60,21 @@ class NodeSharedParts : public GradientSync {
 
   // Each rank writes its part (the values are the same on every rank), then all wait for all.
   std::span<float> place_parameters(std::span<const float> params) override {
+    if (!params_memory_) return {};
     std::copy(params.begin() + begin_, params.begin() + end_, params_.begin() + begin_);
     node_.barrier("parameter placement");
     return params_;
   }
 
-  // Every rank has updated its part in place: once all have, the next step may read them.
-  SyncPoint after_update(std::span<float>, std::int64_t, bool, RankFlags, const std::optional<std::string>&) override {
+  // Every rank has updated its part (in place, or shared here): once all have, the next step
+  // may read them.
+  SyncPoint after_update(std::span<float> params, std::int64_t, bool, RankFlags,
+                         const std::optional<std::string>&) override {
     const double t0 = now_seconds();
-    node_.barrier("parameter exchange");
+    if (params_memory_)
+      node_.barrier("parameter exchange");
+    else
+      share_parts(params);
     communicated("parameter exchange", t0, now_seconds());
     return {true, false};
   }
@@ -70,7 +91,12 @@ class NodeSharedParts : public GradientSync {
   // This rank's part of `data` to every rank, and theirs into `data`.
   void share_parts(std::span<float> data) {
     std::copy(data.begin() + begin_, data.begin() + end_, node_.published(node_.rank()).begin());
-    node_.barrier("state exchange");
+    node_.barrier("parameter exchange");
+    copy_others_parts(data);
+  }
+
+  // The other ranks' published parts into `data` (after the barrier that follows their writes).
+  void copy_others_parts(std::span<float> data) const {
     for (int q = 0; q < node_.size(); ++q) {
       if (q == node_.rank()) continue;
       const std::span<const float> theirs = node_.published(q);
@@ -80,7 +106,7 @@ class NodeSharedParts : public GradientSync {
 
   // The step reads the parameters where place_parameters() put them.
   const float* placed(const float* params) const {
-    if (params != params_.data())
+    if (params_memory_ && params != params_.data())
       throw InternalError("node exchange: the parameters are not in its shared memory (place_parameters)");
     return params;
   }
@@ -141,25 +167,32 @@ class NodeSharedExchange final : public NodeSharedParts {
     return {totals_[0], finite ? totals_[1] : NAN, totals_[2], flags.stop};
   }
 
-  // Each block of this rank's part summed and updated in place while it is in L1; one barrier
-  // shares the new parts and whether each was finite.
+  // Each block of this rank's part summed and updated while it is in L1 (in place, or
+  // published for the others); one barrier shares the new parts and whether each was finite.
   std::optional<bool> fused_update(Optimizer& optimizer, std::span<float> params, double lr, float scale) override {
     if (!fused_) return std::nullopt;
     const std::int64_t step = optimizer.steps;
+    const std::span<float> published = node_.published(node_.rank());
+    const bool in_place = params_memory_ != nullptr;
     node_.scalars(node_.rank())[0] = node_.sum_blocks(begin_, end_, false, [&](std::size_t lo, std::span<float> sums) {
       optimizer.steps = step;  // every block is a piece of the same step (Adam's bias correction)
-      // The other ranks read these parameters in their forward pass: a write must first take
-      // each line back from their caches. Asking for the next block's lines now overlaps that
-      // with this block's update (mlp:256,128 2x1: the update 0.27 -> 0.22 ms).
+      // In place: the other ranks read these parameters in their forward pass, and a write must
+      // first take each line back from their caches. Asking for the next block's lines now
+      // overlaps that with this block's update (the update of mlp:256,128's 2x1 part, all in
+      // place: 0.27 -> 0.22 ms).
       const std::size_t next = std::min(end_, lo + sums.size()), stop = std::min(end_, next + sums.size());
-      for (std::size_t i = next; i < stop; i += 16) __builtin_prefetch(params.data() + i, 1, 3);
-      optimizer.step_part(params.subspan(lo, sums.size()), sums, lo, lr, scale);
+      if (in_place)
+        for (std::size_t i = next; i < stop; i += 16) __builtin_prefetch(params.data() + i, 1, 3);
+      const std::span<float> p = params.subspan(lo, sums.size());
+      optimizer.step_part(p, sums, lo, lr, scale);
+      if (!in_place) std::copy(p.begin(), p.end(), published.begin() + (lo - begin_));
     });
     optimizer.steps = step + 1;
     const double t0 = now_seconds();
     node_.barrier("parameter exchange");
     bool finite = true;
     for (int q = 0; q < node_.size(); ++q) finite = finite && std::isfinite(node_.scalars(q)[0]);
+    if (!in_place) copy_others_parts(params);
     communicated("parameter exchange", t0, now_seconds());
     return finite;
   }
@@ -251,9 +284,12 @@ std::unique_ptr<GradientSync> make_node_shared_sync(const TrainConfig& config, C
   std::string why_not;
   auto memory = comm.allocate_node_shared(
       fixed ? NodeSharedFixedExchange::shared_bytes(n, parts) : NodeSharedExchange::shared_bytes(n, parts), why_not);
-  // The parameters, once for the node: all in rank 0's region.
-  auto params_memory = memory ? comm.allocate_node_shared(comm.rank() == 0 ? n * sizeof(float) : 0, why_not) : nullptr;
-  if (!memory || !params_memory) {
+  // Large models: the parameters once for the node, all in rank 0's region.
+  const bool params_once = n >= shared_parameters_from();
+  std::unique_ptr<NodeSharedMemory> params_memory;
+  if (memory && params_once)
+    params_memory = comm.allocate_node_shared(comm.rank() == 0 ? n * sizeof(float) : 0, why_not);
+  if (!memory || (params_once && !params_memory)) {
     if (config.options.exchange == "node-shm")
       log_warn("--exchange node-shm: " + why_not + "; the gradient goes through MPI instead");
     else
@@ -261,7 +297,8 @@ std::unique_ptr<GradientSync> make_node_shared_sync(const TrainConfig& config, C
     return nullptr;
   }
   log_info("gradient exchange: node shared memory (" + std::to_string(comm.size()) +
-           " ranks on one node; each sums and updates its part of the parameters, kept once for the node" +
+           " ranks on one node; each sums and updates its part of the parameters" +
+           (params_once ? ", kept once for the node" : "") +
            (fixed ? ", in fixed point)" : ")"));
   if (fixed)
     return std::make_unique<NodeSharedFixedExchange>(comm, spec, timeline, deterministic_block_rows(block_order),

@@ -41,6 +41,15 @@ rows=$("$PYTHON" -c "import json; print(json.load(open('$WORK/eval.json'))['rows
 "$PYTHON" -c "import sys; sys.exit(0 if abs($loss - $best_loss) <= 1e-5 * abs($best_loss) else 1)" ||
   fail "--keep-best model: eval val loss $loss != best val_loss $best_loss"
 pass "--keep-best + eval --val-fraction: held-out loss $loss equals the best epoch's val_loss"
+# The same with the node exchange keeping the parameters once for the node (what large models
+# get): validation reads them there, and the best epoch's are restored after they are copied out.
+DPTRAIN_SHARED_PARAMETERS_FROM=0 run_mpi 2 "${train[@]}" --early-stopping 3 --keep-best \
+  --metrics "$WORK/best-once.jsonl" --checkpoint "$WORK/best-once.h5" >"$WORK/best-once.log"
+grep -q "kept once for the node" "$WORK/best-once.log" || { cat "$WORK/best-once.log" >&2; fail "parameters not kept once"; }
+cmp -s <(cut -d, -f1-4 "$WORK/best.jsonl") <(cut -d, -f1-4 "$WORK/best-once.jsonl") \
+  || fail "parameters once for the node: the epochs' losses differ from the per-rank run's"
+params_close "$WORK/best-once.h5" "$WORK/best.h5" 0 || fail "parameters once for the node: another kept model"
+pass "--keep-best with the parameters once for the node: the same epochs and bitwise the same kept model"
 
 # Without --keep-best the model is the last epoch's; another seed holds out other rows.
 run_mpi 1 "${train[@]}" --early-stopping 3 --metrics "$WORK/last.jsonl" --checkpoint "$WORK/last.h5" >/dev/null

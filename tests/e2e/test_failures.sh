@@ -31,6 +31,11 @@ for exchange in node-shm mpi; do
   [ "$(metric "$WORK/skip-$exchange.jsonl" skipped_steps 2)" = "1" ] || fail "nan-gradient ($exchange): skipped step not counted"
   pass "nan-gradient ($exchange): --on-nan skip-step skips exactly that step"
 done
+# The same with the parameters once for the node (large models), updated in place.
+DPTRAIN_SHARED_PARAMETERS_FROM=0 DPTRAIN_FAULT="rank=2,step=45,kind=nan-gradient" EXPECT_CODE=1 \
+  expect_failure "nan-gradient-node-shm-once" \
+  "dptrain: error: training diverged: non-finite loss or gradient at epoch 2, step 4 \(global step 45\)" \
+  3 "${args[@]}" --model mlp:6 --exchange node-shm
 DPTRAIN_FAULT="rank=0,step=3,kind=nan-gradient" EXPECT_CODE=1 expect_failure "nan-gradient-deterministic" \
   "DPTRAIN_FAULT kind=nan-gradient: this run's exchange keeps no float gradient to poison" 2 "${args[@]}" --deterministic
 DPTRAIN_FAULT="rank=1,step=45,kind=nan" expect_failure "nan-deterministic" \
