@@ -25,7 +25,7 @@ constexpr bool kNodeExchangeByDefault = true;
 // 2x1: the 2.5-2.9 ms copy of a ~105 ms step gone, more where neighbours contend for memory
 // bandwidth; mlp:1024,1024 1.02x). Small ones do not: their parameters stay in the cores'
 // caches, and an update in place takes every line back from the other core that read it
-// (mlp:256,128, 235,146 parameters: 0.95-1.02x in interleaved runs; mlp:512,512 even).
+// (mlp:256,128, 235,146 parameters: 0.93-1.05x in interleaved runs; mlp:512,512 even).
 // BENCHMARKS.md, "The parameters once per node".
 std::size_t shared_parameters_from() {
   const char* count = std::getenv("DPTRAIN_SHARED_PARAMETERS_FROM");
