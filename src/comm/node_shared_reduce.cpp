@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "util/finite.hpp"
 #include "wait_backoff.hpp"
 
 namespace dptrain {
@@ -88,7 +89,7 @@ double NodeSharedReduce::sum_blocks(std::size_t begin, std::size_t end, bool squ
     const Eigen::Map<const Eigen::ArrayXf> sums(block, static_cast<Eigen::Index>(n));
     if (squares) {
       check += sums.cast<double>().square().sum();
-    } else if (!sums.isFinite().all()) {
+    } else if (!all_finite(block, n)) {
       check = NAN;
     }
     use(lo, std::span<float>(block, n));

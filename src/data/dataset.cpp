@@ -4,29 +4,19 @@
 #include <glob.h>
 
 #include <algorithm>
-#include <bit>
 #include <chrono>
 #include <cmath>
 
 #include "dptrain/error.hpp"
 #include "dptrain/hdf5.hpp"
 #include "dptrain/names.hpp"
+#include "util/finite.hpp"
 #include "util/split.hpp"
 
 namespace dptrain {
 namespace {
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
-
-// True when no value is NaN or Inf (exponent bits all ones): one pass without an early exit,
-// which the compiler vectorises, so finite data (the usual case) costs a small part of the
-// row-by-row scan that names a bad value. Streaming checks every block on the prefetch
-// thread, which shares the cores with the compute.
-bool all_finite(const AlignedVector<float>& values) {
-  std::uint32_t top = 0;
-  for (float v : values) top = std::max(top, std::bit_cast<std::uint32_t>(v) & 0x7f800000u);
-  return top != 0x7f800000u;
-}
 
 // The first NaN/Inf of a row, in words, or "" when the row is finite.
 std::string non_finite_value(const Shard& shard, std::int64_t r, const DataOptions& options) {
@@ -248,7 +238,12 @@ Shard load_shard(const DataOptions& options, const DataDescription& data, ShardR
 }
 
 void check_finite_rows(Shard& shard, const DataOptions& options) {
-  if (!shard.sparse() && all_finite(shard.features) && all_finite(shard.labels)) return;
+  // One pass that vectorises, so finite data (the usual case) costs a small part of the
+  // row-by-row scan that names a bad value; streaming checks every block on the prefetch
+  // thread, which shares the cores with the compute.
+  if (!shard.sparse() && all_finite(shard.features.data(), shard.features.size()) &&
+      all_finite(shard.labels.data(), shard.labels.size()))
+    return;
   for (std::int64_t r = 0; r < shard.rows(); ++r) {
     const std::string problem = non_finite_value(shard, r, options);
     if (problem.empty()) continue;

@@ -28,15 +28,11 @@
 #include "parallel_gradient.hpp"
 #include "stream_source.hpp"
 #include "training_data.hpp"
+#include "util/finite.hpp"
 #include "util/huge_pages.hpp"
 
 namespace dptrain {
 namespace {
-
-// Vectorised by Eigen (a plain loop over a float sum is not: the compiler may not reorder it).
-bool all_finite(const float* g, std::size_t n) {
-  return Eigen::Map<const Eigen::VectorXf>(g, static_cast<Eigen::Index>(n)).allFinite();
-}
 
 // One epoch as the loop walks it.
 struct EpochProgress {
