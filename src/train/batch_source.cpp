@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/prefetch.hpp"
+
 namespace dptrain {
 namespace {
 
@@ -17,18 +19,29 @@ class RowGather {
         ids_(static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows))) {}
   void clear() {
     rows_ = 0;
+    copied_ = 0;
+    pending_ = -1;
     csr_.clear();
   }
   void take(std::int64_t local) {
-    if (shard_.sparse())
+    if (shard_.sparse()) {
       csr_.append(shard_.csr.view(), local);
-    else
-      std::copy(shard_.row(local), shard_.row(local) + cols_, x_.data() + rows_ * cols_);
+    } else {
+      // The row after this one is fetched while this one is copied: a shuffled shard's rows are
+      // scattered over memory, and the hardware prefetcher only follows a row once it has begun.
+      if (pending_ >= 0) copy_row(pending_);
+      pending_ = local;
+      prefetch_run(shard_.row(local), static_cast<std::size_t>(cols_));
+    }
     std::copy(shard_.label(local), shard_.label(local) + label_cols_, y_.data() + rows_ * label_cols_);
     ids_[static_cast<std::size_t>(rows_)] = shard_.range.begin + local;
     ++rows_;
   }
-  Batch batch() { return {rows_, x_.data(), y_.data(), ids_.data(), shard_.sparse() ? &csr_ : nullptr}; }
+  Batch batch() {
+    if (pending_ >= 0) copy_row(pending_);
+    pending_ = -1;
+    return {rows_, x_.data(), y_.data(), ids_.data(), shard_.sparse() ? &csr_ : nullptr};
+  }
 
  private:
   const Shard& shard_;
@@ -37,6 +50,12 @@ class RowGather {
   std::vector<std::int64_t> ids_;
   CsrRows csr_;  // a CSR shard's rows
   std::int64_t rows_ = 0;
+  std::int64_t copied_ = 0, pending_ = -1;  // dense rows copied; the row taken but not yet copied
+
+  void copy_row(std::int64_t local) {
+    std::copy(shard_.row(local), shard_.row(local) + cols_, x_.data() + copied_ * cols_);
+    ++copied_;
+  }
 };
 
 // The in-memory sources below differ only in which rows each step takes (take_step_rows).
