@@ -31,8 +31,15 @@ class Optimizer {
   // The same for the parameters [offset, offset + params.size()) only: `params` and `grad` are
   // that part, the state is indexed from `offset` (--shard-update: each rank updates its own
   // part of the parameters; the state outside it goes stale until gathered).
-  virtual void step_part(std::span<float> params, std::span<float> grad, std::size_t offset, double lr,
-                         float scale) = 0;
+  void step_part(std::span<float> params, std::span<float> grad, std::size_t offset, double lr, float scale) {
+    update_piece(params, grad, offset, lr, scale, steps + 1);
+    ++steps;
+  }
+  // A piece of step number `step` (1-based: Adam's bias correction) without counting it: a
+  // piece reads and writes only its own parameters and state, so the pieces of one step may be
+  // updated in any order, or at once on several threads; the caller then sets `steps`.
+  virtual void update_piece(std::span<float> params, std::span<float> grad, std::size_t offset, double lr,
+                            float scale, std::int64_t step) = 0;
   // The same with a compact gradient (CSR input): `columns` of the first layer, `width`
   // parameters each (column c is params[c * width, (c + 1) * width)), then the parameters'
   // tail (the last values.size() - columns.size() * width parameters); every other gradient

@@ -23,9 +23,9 @@ class Adagrad final : public Optimizer {
         l1_(static_cast<float>(o.l1)) {
     use_huge_pages(acc_.data(), acc_.size() * sizeof(float));  // read at scattered columns (step_sparse)
   }
-  void step_part(std::span<float> p, std::span<float> g, std::size_t offset, double lr, float scale) override {
+  void update_piece(std::span<float> p, std::span<float> g, std::size_t offset, double lr, float scale,
+                    std::int64_t) override {
     update_run(p.data(), acc_.data() + offset, g.data(), p.size(), static_cast<float>(lr), scale);
-    ++steps;
   }
   void step_sparse(std::span<float> p, std::span<const std::int32_t> columns, std::int64_t width,
                    std::span<const float> g, double lr, float scale) override {

@@ -17,10 +17,10 @@ namespace {
 class Sgd final : public Optimizer {
  public:
   explicit Sgd(double wd) : wd_(wd) {}
-  void step_part(std::span<float> p, std::span<float> g, std::size_t, double lr, float scale) override {
+  void update_piece(std::span<float> p, std::span<float> g, std::size_t, double lr, float scale,
+                    std::int64_t) override {
     const float a = static_cast<float>(lr), w = static_cast<float>(wd_);
     for (std::size_t i = 0; i < p.size(); ++i) p[i] -= a * (g[i] * scale + w * p[i]);
-    ++steps;
   }
   void step_sparse(std::span<float> p, std::span<const std::int32_t> columns, std::int64_t width,
                    std::span<const float> g, double lr, float scale) override {
@@ -39,7 +39,8 @@ class Momentum final : public Optimizer {
  public:
   Momentum(std::size_t n, double mu, double wd, bool nesterov)
       : velocity_(n, 0.0f), mu_(mu), wd_(wd), nesterov_(nesterov) {}
-  void step_part(std::span<float> p, std::span<float> g, std::size_t offset, double lr, float scale) override {
+  void update_piece(std::span<float> p, std::span<float> g, std::size_t offset, double lr, float scale,
+                    std::int64_t) override {
     const float a = static_cast<float>(lr), mu = static_cast<float>(mu_), w = static_cast<float>(wd_);
     float* v = velocity_.data() + offset;
     if (nesterov_) {
@@ -54,7 +55,6 @@ class Momentum final : public Optimizer {
         p[i] -= a * v[i];
       }
     }
-    ++steps;
   }
   std::vector<std::pair<std::string, std::vector<float>*>> state() override {
     return {{"velocity", &velocity_}};
@@ -71,13 +71,13 @@ class Adam final : public Optimizer {
  public:
   Adam(std::size_t n, const OptimizerOptions& o, bool decoupled)
       : m_(n, 0.0f), v_(n, 0.0f), o_(o), decoupled_(decoupled) {}
-  void step_part(std::span<float> p, std::span<float> g, std::size_t offset, double lr, float scale) override {
+  void update_piece(std::span<float> p, std::span<float> g, std::size_t offset, double lr, float scale,
+                    std::int64_t t) override {
     const float w = decoupled_ ? 0.0f : static_cast<float>(o_.weight_decay);
     float* m = m_.data() + offset;
     float* v = v_.data() + offset;
-    ++steps;
-    const double c1 = 1 - std::pow(o_.beta1, static_cast<double>(steps));
-    const double c2 = 1 - std::pow(o_.beta2, static_cast<double>(steps));
+    const double c1 = 1 - std::pow(o_.beta1, static_cast<double>(t));
+    const double c2 = 1 - std::pow(o_.beta2, static_cast<double>(t));
     const float b1 = static_cast<float>(o_.beta1), b2 = static_cast<float>(o_.beta2);
     const float step = static_cast<float>(lr / c1);
     const float root_c2 = static_cast<float>(std::sqrt(c2));

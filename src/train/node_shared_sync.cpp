@@ -1,5 +1,7 @@
 #include "node_shared_sync.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -9,6 +11,7 @@
 #include "dptrain/log.hpp"
 #include "dptrain/node_shared_reduce.hpp"
 #include "deterministic_blocks.hpp"
+#include "parallel_gradient.hpp"
 #include "sharded_update.hpp"
 
 namespace dptrain {
@@ -124,13 +127,14 @@ class NodeSharedParts : public GradientSync {
 // shared after the update, with three.
 class NodeSharedExchange final : public NodeSharedParts {
  public:
-  NodeSharedExchange(Communicator& comm, std::size_t n, Timeline& timeline, bool clipping, bool fused,
+  NodeSharedExchange(Communicator& comm, std::size_t n, Timeline& timeline, bool clipping, bool fused, int threads,
                      std::vector<std::size_t> parts, std::unique_ptr<NodeSharedMemory> memory,
                      std::unique_ptr<NodeSharedMemory> params_memory)
       : NodeSharedParts(comm, n, timeline, std::move(parts), std::move(memory), n + kTotalsSlots,
                         std::move(params_memory)),
         clipping_(clipping),
-        fused_(fused && !clipping) {}
+        fused_(fused && !clipping),
+        threads_(std::max(1, threads)) {}
 
   // The shared bytes per rank: the gradient and its totals, and the largest part to publish.
   static std::size_t shared_bytes(std::size_t n, const std::vector<std::size_t>& parts) {
@@ -171,11 +175,10 @@ class NodeSharedExchange final : public NodeSharedParts {
   // published for the others); one barrier shares the new parts and whether each was finite.
   std::optional<bool> fused_update(Optimizer& optimizer, std::span<float> params, double lr, float scale) override {
     if (!fused_) return std::nullopt;
-    const std::int64_t step = optimizer.steps;
+    const std::int64_t step = optimizer.steps + 1;  // every block is a piece of this step
     const std::span<float> published = node_.published(node_.rank());
     const bool in_place = params_memory_ != nullptr;
-    node_.scalars(node_.rank())[0] = node_.sum_blocks(begin_, end_, false, [&](std::size_t lo, std::span<float> sums) {
-      optimizer.steps = step;  // every block is a piece of the same step (Adam's bias correction)
+    const auto update_block = [&](std::size_t lo, std::span<float> sums) {
       // In place: the other ranks read these parameters in their forward pass, and a write must
       // first take each line back from their caches. Asking for the next block's lines now
       // overlaps that with this block's update (the update of mlp:256,128's 2x1 part, all in
@@ -184,10 +187,18 @@ class NodeSharedExchange final : public NodeSharedParts {
       if (in_place)
         for (std::size_t i = next; i < stop; i += 16) __builtin_prefetch(params.data() + i, 1, 3);
       const std::span<float> p = params.subspan(lo, sums.size());
-      optimizer.step_part(p, sums, lo, lr, scale);
+      optimizer.update_piece(p, sums, lo, lr, scale, step);
       if (!in_place) std::copy(p.begin(), p.end(), published.begin() + (lo - begin_));
-    });
-    optimizer.steps = step + 1;
+    };
+    // On the rank's threads, each its share of the part (parallel_update.hpp says why).
+    double finite_check = 0;  // NaN if some sum is not finite
+#pragma omp parallel num_threads(threads_) reduction(+ : finite_check) if (threads_ > 1)
+    {
+      const auto [lo, hi] = thread_part(begin_, end_, omp_get_thread_num(), omp_get_num_threads());
+      finite_check += node_.sum_blocks(lo, hi, false, update_block);
+    }
+    node_.scalars(node_.rank())[0] = finite_check;
+    optimizer.steps = step;
     const double t0 = now_seconds();
     node_.barrier("parameter exchange");
     bool finite = true;
@@ -213,6 +224,7 @@ class NodeSharedExchange final : public NodeSharedParts {
   std::span<float> mine() const { return node_.buffer(node_.rank()); }
 
   bool clipping_, fused_;
+  int threads_;  // the rank's threads, which share the fused update
   float totals_[kTotalsSlots] = {};  // rows, loss, correct, non-finite, failed, stop
   double squares_ = 0;
 };
@@ -304,7 +316,8 @@ std::unique_ptr<GradientSync> make_node_shared_sync(const TrainConfig& config, C
     return std::make_unique<NodeSharedFixedExchange>(comm, spec, timeline, deterministic_block_rows(block_order),
                                                      std::move(parts), std::move(memory), std::move(params_memory));
   return std::make_unique<NodeSharedExchange>(comm, n, timeline, config.options.clip_norm > 0,
-                                              config.on_nan == NanPolicy::stop, std::move(parts), std::move(memory),
+                                              config.on_nan == NanPolicy::stop, config.options.threads, std::move(parts),
+                                              std::move(memory),
                                               std::move(params_memory));
 }
 

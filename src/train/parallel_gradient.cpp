@@ -28,12 +28,13 @@ struct ThreadSum final : GradientReady {
   void operator()(std::size_t begin, std::size_t end) override {
     const int nt = static_cast<int>(others->size()) + 1;
 #pragma omp barrier
-#pragma omp for schedule(static)
-    for (std::size_t i = begin; i < end; ++i) {
+    const auto [lo, hi] = thread_part(begin, end, omp_get_thread_num(), nt);
+    for (std::size_t i = lo; i < hi; ++i) {
       float s = grad[i];
       for (int u = 1; u < nt; ++u) s += (*others)[u - 1][i];
       grad[i] = s;
     }
+#pragma omp barrier
 #pragma omp master
     if (outer) (*outer)(begin, end);
   }

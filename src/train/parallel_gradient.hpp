@@ -2,7 +2,9 @@
 // Splits a rank's part of a minibatch across OpenMP threads. Each thread computes the
 // gradient of its contiguous slice into its own buffer; the buffers are then summed in
 // thread order, so the result does not depend on scheduling.
+#include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "dptrain/model.hpp"
@@ -23,6 +25,20 @@ struct FixedBlocks {
     ends.clear();
   }
 };
+
+// Thread t's share of [begin, end) when `threads` threads split it: contiguous, in thread order,
+// with inner boundaries on 16-value (64-byte) lines so that no two threads write one line. The
+// thread sum and the update (parallel_update.hpp) split the same way, so a thread updates the
+// values it summed, in its own core's cache.
+inline std::pair<std::size_t, std::size_t> thread_part(std::size_t begin, std::size_t end, int t, int threads) {
+  const std::size_t per = (end - begin + static_cast<std::size_t>(threads) - 1) / static_cast<std::size_t>(threads);
+  const auto boundary = [&](int k) -> std::size_t {
+    if (k == 0) return begin;
+    if (k >= threads) return end;
+    return std::min(end, (begin + static_cast<std::size_t>(k) * per + 15) / 16 * 16);
+  };
+  return {boundary(t), boundary(t + 1)};
+}
 
 class ParallelGradient {
  public:

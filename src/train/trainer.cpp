@@ -26,6 +26,7 @@
 #include "model/gemm.hpp"
 #include "output_paths.hpp"
 #include "parallel_gradient.hpp"
+#include "parallel_update.hpp"
 #include "stream_source.hpp"
 #include "training_data.hpp"
 #include "util/finite.hpp"
@@ -312,17 +313,18 @@ bool Trainer::update_parameters(const StepTotals& totals, double lr) {
   const GradientView g = sync_->view();  // dense, or compact for CSR input
   float* grad = g.values.data();
   const std::size_t n = g.values.size();
-  if (!all_finite(grad, n)) return false;
   // The mean over the batch and the clipping are one scale factor, applied inside the
-  // optimizer's single pass over the parameters.
-  const double scale =
-      g.norm >= 0 ? clipped_scale(g.norm, mean, o_.clip_norm) : clipped_scale({grad, n}, mean, o_.clip_norm);
-  if (g.width > 0)
-    state_.optimizer->step_sparse(state_.params.span(), g.columns, g.width, g.values, lr, static_cast<float>(scale));
-  else  // the parameters the view covers: [offset, offset + n), all of them unless the update is sharded
-    state_.optimizer->step_part(state_.params.span().subspan(g.offset, n), {grad, n}, g.offset, lr,
-                                static_cast<float>(scale));
-  return true;
+  // optimizer's single pass over the parameters (a non-finite norm is caught below).
+  const auto scale = static_cast<float>(
+      g.norm >= 0 ? clipped_scale(g.norm, mean, o_.clip_norm) : clipped_scale({grad, n}, mean, o_.clip_norm));
+  if (g.width > 0) {
+    if (!all_finite(grad, n)) return false;
+    state_.optimizer->step_sparse(state_.params.span(), g.columns, g.width, g.values, lr, scale);
+    return true;
+  }
+  // The parameters the view covers: [offset, offset + n), all of them unless the update is sharded.
+  return update_in_parallel(*state_.optimizer, state_.params.span().subspan(g.offset, n), {grad, n}, g.offset, lr,
+                            scale, gradient_->threads());
 }
 
 // After the update: local SGD's averaging, a periodic checkpoint, the agreed stop, progress.
