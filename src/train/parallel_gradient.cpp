@@ -29,10 +29,17 @@ struct ThreadSum final : GradientReady {
     const int nt = static_cast<int>(others->size()) + 1;
 #pragma omp barrier
     const auto [lo, hi] = thread_part(begin, end, omp_get_thread_num(), nt);
-    for (std::size_t i = lo; i < hi; ++i) {
-      float s = grad[i];
-      for (int u = 1; u < nt; ++u) s += (*others)[u - 1][i];
-      grad[i] = s;
+    // One buffer at a time over blocks that stay in L1: the same additions in the same order
+    // as a loop over the buffers per value, which the compiler did not vectorise (the 1 x 2
+    // sum of mlp:256,128 took 0.12 ms).
+    constexpr std::size_t kBlock = 1024;
+    for (std::size_t b = lo; b < hi; b += kBlock) {
+      const std::size_t m = std::min(kBlock, hi - b);
+      float* __restrict out = grad + b;
+      for (int u = 1; u < nt; ++u) {
+        const float* __restrict theirs = (*others)[u - 1].data() + b;
+        for (std::size_t i = 0; i < m; ++i) out[i] += theirs[i];
+      }
     }
 #pragma omp barrier
 #pragma omp master
