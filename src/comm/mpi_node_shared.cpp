@@ -12,6 +12,7 @@
 #include <sys/statvfs.h>
 
 #include "dptrain/exit_codes.hpp"
+#include "dptrain/memory_budget.hpp"
 
 namespace dptrain {
 namespace {
@@ -89,9 +90,8 @@ std::string backing_space_problem(std::uint64_t total) {
   constexpr std::uint64_t kMargin = 1 << 20;
   const std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
   if (free_bytes >= total + kMargin) return {};
-  auto mib = [](std::uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; };
-  return "the shared-memory window needs " + mib(total + kMargin) + " in " + dir + ", which has " +
-         mib(free_bytes) + " free (a container's /dev/shm is often 64 MiB: docker run --shm-size; or point "
+  return "the shared-memory window needs " + mebibytes(static_cast<double>(total + kMargin)) + " in " + dir +
+         ", which has " + mebibytes(static_cast<double>(free_bytes)) + " free (a container's /dev/shm is often 64 MiB: docker run --shm-size; or point "
          "Open MPI elsewhere with --mca osc_sm_backing_directory DIR)";
 }
 

@@ -25,9 +25,9 @@ for exchange in node-shm auto; do
   [ "$code" -ne 124 ] || fail "$exchange: hung allocating the shared window (timeout)"
   [ "$code" -eq 0 ] || { cat "$WORK/$exchange.out" >&2; fail "$exchange: exit $code"; }
   if [ "$exchange" = node-shm ]; then
-    expected="^dptrain: warning: --exchange node-shm: the shared-memory window needs [0-9]+ MiB in $SHM, which has 2 MiB free .*; the gradient goes through MPI instead$"
+    expected="^dptrain: warning: --exchange node-shm: the shared-memory window needs [0-9.]+ MiB in $SHM, which has 2\.0 MiB free .*; the gradient goes through MPI instead$"
   else
-    expected="^dptrain: gradient exchange: MPI \(no node shared memory: the shared-memory window needs [0-9]+ MiB in $SHM, which has 2 MiB free"
+    expected="^dptrain: gradient exchange: MPI \(no node shared memory: the shared-memory window needs [0-9.]+ MiB in $SHM, which has 2\.0 MiB free"
   fi
   grep -qE "$expected" "$WORK/$exchange.out" || { cat "$WORK/$exchange.out" >&2; fail "$exchange: no message naming the space"; }
   if grep -q "node shared memory (2 ranks" "$WORK/$exchange.out"; then fail "$exchange: took the node exchange"; fi
