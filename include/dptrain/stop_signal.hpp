@@ -12,6 +12,10 @@ constexpr int kInterruptedExitCode = kExitStopped;  // EX_TEMPFAIL: interrupted,
 class StopSignal {
  public:
   static void install();
+  // Starts the OpenMP threads (at least `threads`) with the stop signals blocked, which they
+  // inherit: a signal sent to the process then lands on the main thread, whose handler has a
+  // stack of its own, never on a worker thread inside a matrix product.
+  static void keep_off_worker_threads(int threads);
   static bool requested();
   static int signal_number();  // the first signal received, 0 if none
   static void clear();         // for tests

@@ -1,14 +1,18 @@
 #include "dptrain/stop_signal.hpp"
 
-#include <csignal>
+#include <omp.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <initializer_list>
+#include <atomic>
+#include <csignal>
 #include <vector>
 
 namespace dptrain {
 namespace {
+
+constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGUSR1};
 
 volatile std::sig_atomic_t g_signal = 0;
 volatile std::sig_atomic_t g_interrupts = 0;
@@ -43,7 +47,19 @@ void StopSignal::install() {
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART | SA_ONSTACK;
-  for (int sig : {SIGTERM, SIGINT, SIGUSR1}) sigaction(sig, &action, nullptr);
+  for (int sig : kStopSignals) sigaction(sig, &action, nullptr);
+}
+
+// A signal that arrives while they are blocked here waits, and is taken when they are not.
+void StopSignal::keep_off_worker_threads(int threads) {
+  sigset_t stops, before;
+  sigemptyset(&stops);
+  for (int sig : kStopSignals) sigaddset(&stops, sig);
+  pthread_sigmask(SIG_BLOCK, &stops, &before);
+  std::atomic<int> started{0};  // an empty region would be optimised away, starting nothing
+#pragma omp parallel num_threads(std::max(threads, omp_get_max_threads()))
+  started.fetch_add(1, std::memory_order_relaxed);
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 bool StopSignal::requested() { return g_signal != 0; }

@@ -97,6 +97,7 @@ Trainer::Trainer(const TrainConfig& config, Communicator& comm, std::ostream* lo
   checkpointer_.before_save([this] {
     if (sync_) sync_->gather_state(*state_.optimizer);
   });
+  StopSignal::keep_off_worker_threads(o_.threads);
   run_agreed(comm_, [&] {
     fault_ = FaultPlan::from_environment();
     // Rank 0 writes every output: check (or create) them before the data loads, not after
