@@ -1,7 +1,5 @@
 #include "batch_source.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 
 #include "util/prefetch.hpp"
@@ -9,70 +7,62 @@
 namespace dptrain {
 namespace {
 
-// Copies the rows a visitor names into reused, aligned buffers. Dense rows are copied when the
-// batch is complete, on the rank's threads: thread t copies the rows ParallelGradient gives it
-// (rows x t / T up to rows x (t + 1) / T), so they arrive in the cache of the core that
-// multiplies them, and each row's lines are fetched while the row before it is copied (a
-// shuffled shard's rows are scattered; the hardware prefetcher follows a row only once begun).
+// Copies the rows a visitor names into reused, aligned buffers.
 class RowGather {
  public:
-  RowGather(const Shard& shard, std::int64_t max_rows, int threads)
+  RowGather(const Shard& shard, std::int64_t max_rows)
       : shard_(shard),
         cols_(shard.data.cols),
         label_cols_(shard.data.label_cols),
-        threads_(std::max(1, threads)),
         x_(shard.sparse() ? 0 : static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows) * cols_)),
         y_(static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows) * label_cols_)),
-        ids_(static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows))),
-        locals_(ids_.size()) {}
+        ids_(static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows))) {}
   void clear() {
     rows_ = 0;
+    copied_ = 0;
+    pending_ = -1;
     csr_.clear();
   }
   void take(std::int64_t local) {
-    if (shard_.sparse()) csr_.append(shard_.csr.view(), local);
+    if (shard_.sparse()) {
+      csr_.append(shard_.csr.view(), local);
+    } else {
+      // The row after this one is fetched while this one is copied: a shuffled shard's rows are
+      // scattered over memory, and the hardware prefetcher only follows a row once it has begun.
+      if (pending_ >= 0) copy_row(pending_);
+      pending_ = local;
+      prefetch_run(shard_.row(local), static_cast<std::size_t>(cols_));
+    }
     std::copy(shard_.label(local), shard_.label(local) + label_cols_, y_.data() + rows_ * label_cols_);
     ids_[static_cast<std::size_t>(rows_)] = shard_.range.begin + local;
-    locals_[static_cast<std::size_t>(rows_)] = local;
     ++rows_;
   }
   Batch batch() {
-    if (!shard_.sparse()) copy_rows();
+    if (pending_ >= 0) copy_row(pending_);
+    pending_ = -1;
     return {rows_, x_.data(), y_.data(), ids_.data(), shard_.sparse() ? &csr_ : nullptr};
   }
 
  private:
-  void copy_rows() {
-    const std::int64_t n = rows_;
-#pragma omp parallel num_threads(threads_) if (threads_ > 1 && n >= 2 * threads_)
-    {
-      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-      const std::int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
-      if (lo < hi) prefetch_run(shard_.row(locals_[static_cast<std::size_t>(lo)]), static_cast<std::size_t>(cols_));
-      for (std::int64_t r = lo; r < hi; ++r) {
-        if (r + 1 < hi)
-          prefetch_run(shard_.row(locals_[static_cast<std::size_t>(r + 1)]), static_cast<std::size_t>(cols_));
-        const float* row = shard_.row(locals_[static_cast<std::size_t>(r)]);
-        std::copy(row, row + cols_, x_.data() + r * cols_);
-      }
-    }
-  }
-
   const Shard& shard_;
   std::int64_t cols_, label_cols_;
-  int threads_;
   AlignedVector<float> x_, y_;
   std::vector<std::int64_t> ids_;
-  std::vector<std::int64_t> locals_;  // the batch's rows, shard-local, in batch order
-  CsrRows csr_;                       // a CSR shard's rows
+  CsrRows csr_;  // a CSR shard's rows
   std::int64_t rows_ = 0;
+  std::int64_t copied_ = 0, pending_ = -1;  // dense rows copied; the row taken but not yet copied
+
+  void copy_row(std::int64_t local) {
+    std::copy(shard_.row(local), shard_.row(local) + cols_, x_.data() + copied_ * cols_);
+    ++copied_;
+  }
 };
 
 // The in-memory sources below differ only in which rows each step takes (take_step_rows).
 class ShardRowsSource : public BatchSource {
  public:
   ShardRowsSource(const InMemoryData& d, std::int64_t max_rows)
-      : d_(d), max_rows_(max_rows), gather_(*d.shard, max_rows, d.threads) {}
+      : d_(d), max_rows_(max_rows), gather_(*d.shard, max_rows) {}
   Batch next() final {
     gather_.clear();
     take_step_rows();

@@ -53,7 +53,6 @@ struct InMemoryData {
   int rank = 0;
   const BlockLayout* blocks = nullptr;  // --order block: the block order (block_order.hpp)
   std::int64_t window = 0;              // its --shuffle-window
-  int threads = 1;                      // the rank's threads, which copy the rows they compute
 };
 
 // The rank's shard in memory. --sync grad takes the stratified global order, or the block

@@ -146,8 +146,7 @@ bool Trainer::block_order() const { return data_.streamed || config_.block_order
 std::unique_ptr<BatchSource> Trainer::make_source() const {
   if (!data_.streamed)
     return make_in_memory_source({&data_.shard, &data_.selection, global_batch_, steps_, state_.seed, comm_.rank(),
-                                  block_order() ? &data_.layout : nullptr, o_.shuffle_window,
-                                  data_.shard.sparse() ? 1 : o_.threads},
+                                  block_order() ? &data_.layout : nullptr, o_.shuffle_window},
                                  config_.sync);
   return make_stream_source({&o_.data, &data_.desc, &data_.layout, &data_.selection, state_.spec, global_batch_,
                              state_.seed, o_.shuffle_window, comm_.rank(), comm_.size(), data_.budget});
