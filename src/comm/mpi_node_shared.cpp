@@ -91,8 +91,9 @@ std::string backing_space_problem(std::uint64_t total) {
   const std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
   if (free_bytes >= total + kMargin) return {};
   return "the shared-memory window needs " + mebibytes(static_cast<double>(total + kMargin)) + " in " + dir +
-         ", which has " + mebibytes(static_cast<double>(free_bytes)) + " free (a container's /dev/shm is often 64 MiB: docker run --shm-size; or point "
-         "Open MPI elsewhere with --mca osc_sm_backing_directory DIR)";
+         ", which has " + mebibytes(static_cast<double>(free_bytes)) +
+         " free (a container's /dev/shm is often 64 MiB: docker run --shm-size; or point Open MPI elsewhere with "
+         "--mca osc_sm_backing_directory DIR)";
 }
 
 }  // namespace

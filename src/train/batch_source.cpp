@@ -19,7 +19,6 @@ class RowGather {
         ids_(static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows))) {}
   void clear() {
     rows_ = 0;
-    copied_ = 0;
     pending_ = -1;
     csr_.clear();
   }
@@ -29,7 +28,7 @@ class RowGather {
     } else {
       // The row after this one is fetched while this one is copied: a shuffled shard's rows are
       // scattered over memory, and the hardware prefetcher only follows a row once it has begun.
-      if (pending_ >= 0) copy_row(pending_);
+      if (pending_ >= 0) copy_pending();
       pending_ = local;
       prefetch_run(shard_.row(local), static_cast<std::size_t>(cols_));
     }
@@ -38,7 +37,7 @@ class RowGather {
     ++rows_;
   }
   Batch batch() {
-    if (pending_ >= 0) copy_row(pending_);
+    if (pending_ >= 0) copy_pending();
     pending_ = -1;
     return {rows_, x_.data(), y_.data(), ids_.data(), shard_.sparse() ? &csr_ : nullptr};
   }
@@ -50,11 +49,10 @@ class RowGather {
   std::vector<std::int64_t> ids_;
   CsrRows csr_;  // a CSR shard's rows
   std::int64_t rows_ = 0;
-  std::int64_t copied_ = 0, pending_ = -1;  // dense rows copied; the row taken but not yet copied
+  std::int64_t pending_ = -1;  // the dense row taken last, not yet copied (batch row rows_ - 1)
 
-  void copy_row(std::int64_t local) {
-    std::copy(shard_.row(local), shard_.row(local) + cols_, x_.data() + copied_ * cols_);
-    ++copied_;
+  void copy_pending() {
+    std::copy(shard_.row(pending_), shard_.row(pending_) + cols_, x_.data() + (rows_ - 1) * cols_);
   }
 };
 

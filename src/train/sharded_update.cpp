@@ -58,7 +58,8 @@ class ShardedUpdate final : public GradientSync {
     if (mine.flags.failed) std::fill(grad_.begin(), grad_.end(), 0.0f);
     comm_.reduce_scatter_sum({grad_.data(), n_}, part_, parts_, "gradient reduce-scatter");
     const Eigen::Map<const Eigen::VectorXf> part(part_.data(), static_cast<Eigen::Index>(part_.size()));
-    const double squares = clipping_ ? part.cast<double>().squaredNorm() : (all_finite(part_.data(), part_.size()) ? 0.0 : NAN);
+    const double squares =
+        clipping_ ? part.cast<double>().squaredNorm() : (all_finite(part_.data(), part_.size()) ? 0.0 : NAN);
     totals_ = {static_cast<double>(mine.rows), mine.flags.failed ? 0.0 : mine.stats.loss,
                mine.flags.failed ? 0.0 : mine.stats.correct, squares, 0, 0};
     const RankFlags flags = allreduce_flagged(comm_, std::span<double>(totals_), mine.flags, "step totals");
