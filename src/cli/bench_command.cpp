@@ -4,6 +4,7 @@
 // or (--step) one rank's gradient step, normal and --deterministic, or (--forward) one forward
 // pass. See bench_measure.hpp for what each counts.
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "dptrain/json.hpp"
 #include "dptrain/model.hpp"
 #include "model/gemm.hpp"
+#include "util/interruptions.hpp"
 
 namespace dptrain::cli {
 
@@ -62,6 +64,7 @@ void add_bench_command(CLI::App& app, Runner& run) {
                     << std::endl;
           return;
         }
+        const Interruptions lost = count_interruptions(std::min(1.0, *seconds / 2));
         long faults = 0, eigen_faults = 0;
         const Timing t = step_gemm(spec, *rows, *seconds * 2 / 3, faults);
         const Timing eigen = step_gemm(spec, *rows, *seconds / 3, eigen_faults, true);
@@ -69,6 +72,10 @@ void add_bench_command(CLI::App& app, Runner& run) {
         auto gflops = [&](double s) { return std::round(flops / s / 1e7) / 100; };  // 2 decimals
         std::cout << to_json_line({{"model", spec.describe()}, {"rows", *rows}, {"gemm", detail::gemm_backend()},
                                    {"gemm_gflops_per_core", gflops(t.best)}, {"gemm_gflops_median", gflops(t.median)},
+                                   {"gemm_gflops_sustained", gflops(t.mean)},
+                                   {"interrupted_share", std::round(lost.share * 1e4) / 1e4},
+                                   {"interruptions_per_second", std::round(lost.per_second)},
+                                   {"interruption_median_us", std::round(lost.median_gap_s * 1e7) / 10},
                                    {"eigen_gemm_gflops_per_core", gflops(eigen.best)},
                                    {"step_flops_per_sample", step_flops_per_sample(spec)},
                                    {"page_faults_per_rep", static_cast<double>(faults) / static_cast<double>(t.reps)}})

@@ -30,8 +30,11 @@ Timing time_reps(const std::function<void()>& rep, double min_s) {
     rep();
     times.push_back(now_seconds() - t0);
   }
+  double total = 0;
+  for (const double t : times) total += t;
   std::sort(times.begin(), times.end());
-  return {times.front(), times[times.size() / 2], static_cast<long>(times.size())};
+  return {times.front(), times[times.size() / 2], total / static_cast<double>(times.size()),
+          static_cast<long>(times.size())};
 }
 
 long minor_faults_now() {

@@ -10,6 +10,7 @@ namespace dptrain::cli {
 
 struct Timing {
   double best = 0, median = 0;  // seconds per repetition
+  double mean = 0;              // all repetitions' time over their count: what a long run sustains
   long reps = 0;
 };
 
