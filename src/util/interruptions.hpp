@@ -3,9 +3,11 @@
 // sees every timer tick, hypervisor exit or other task as a gap between two reads; their sum over
 // the time measured is the share of the core nothing running there can use. On this project's
 // 2-core VM: a gap of 44-53 us on every 1 kHz tick, on both cores at the same instant, and one of
-// 60-160 us about every 4 ms, so 6-9% of each core (BENCHMARKS.md, "The machine's own share").
+// 60-160 us about every 4 ms, so 5.5-8.7% of each core (BENCHMARKS.md, "The machine's own share of
+// each core").
 // A roof taken as a GEMM's best repetition is a window that no gap fell into; a long run pays them.
 #include <algorithm>
+#include <cstddef>
 #include <vector>
 
 #include "dptrain/clock.hpp"
